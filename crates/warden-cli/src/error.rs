@@ -15,7 +15,10 @@ pub(crate) enum CliError {
     /// The command line or its inputs do not make sense.
     Usage(String),
     /// Reading or writing a file failed.
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     /// A library reported an error that ends the command.
     Failed {
         context: String,

@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 
 mod commands;
 mod error;
+mod findings;
 
 pub(crate) use error::CliError;
 

@@ -1,10 +1,27 @@
+//! `warden schema`: print a generated JSON Schema.
+
+use std::io::Write;
 use std::process::ExitCode;
 
 use crate::CliError;
 
-#[derive(Debug, clap::Args)]
-pub(crate) struct Args {}
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub(crate) enum Which {
+    /// The policy profile (`schemas/profile.schema.json`)
+    Profile,
+}
 
-pub(crate) fn run(_args: &Args) -> Result<ExitCode, CliError> {
-    Err(CliError::usage("this command is not available in this build"))
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// Which schema to print
+    #[arg(value_enum)]
+    which: Which,
+}
+
+pub(crate) fn run(args: &Args) -> Result<ExitCode, CliError> {
+    let text = match args.which {
+        Which::Profile => warden_profile::schema::profile_schema_text(),
+    };
+    let _ = std::io::stdout().write_all(text.as_bytes());
+    Ok(ExitCode::SUCCESS)
 }

@@ -1,10 +1,58 @@
+//! `warden validate`: syntax, schema and semantic lints over profiles, all reported
+//! together.
+
+use std::path::PathBuf;
 use std::process::ExitCode;
 
+use warden_diag::Sources;
+use warden_profile::FsLoader;
+
 use crate::CliError;
+use crate::findings::{self, FindingsFormat};
 
 #[derive(Debug, clap::Args)]
-pub(crate) struct Args {}
+pub(crate) struct Args {
+    /// Profile files or directories (searched for `*.toml` and `*.json`)
+    #[arg(default_value = "profiles")]
+    paths: Vec<PathBuf>,
+    /// Output format
+    #[arg(long, value_enum, default_value_t)]
+    format: FindingsFormat,
+}
 
-pub(crate) fn run(_args: &Args) -> Result<ExitCode, CliError> {
-    Err(CliError::usage("this command is not available in this build"))
+pub(crate) fn run(args: &Args) -> Result<ExitCode, CliError> {
+    let mut files = Vec::new();
+    for path in &args.paths {
+        if !path.exists() {
+            return Err(CliError::usage(format!(
+                "`{}` does not exist",
+                path.display()
+            )));
+        }
+        files.extend(warden_profile::discover(path).map_err(|e| CliError::io(path, e))?);
+    }
+    if files.is_empty() {
+        return Err(CliError::usage(
+            "no profiles found (looked for *.toml and *.json)",
+        ));
+    }
+    let mut all = Vec::new();
+    let mut sources = Sources::default();
+    for file in &files {
+        let loaded = warden_profile::load(file, &FsLoader);
+        all.extend(loaded.findings);
+        for (name, text) in loaded.sources.iter() {
+            sources.insert(name, text);
+        }
+    }
+    findings::dedup(&mut all);
+    findings::print(&all, &sources, args.format);
+    if args.format == FindingsFormat::Human {
+        eprintln!("checked {} profile(s)", files.len());
+    }
+    Ok(if all.iter().any(|f| f.is_error()) {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }

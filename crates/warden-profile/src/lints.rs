@@ -1,0 +1,462 @@
+//! Semantic lints: problems the schema cannot see.
+//!
+//! `layer` lints look at one file on its own (every pattern, version and name in
+//! it); `effective` lints look at the composed policy (what the endpoint will do).
+
+use serde_json::Value;
+use warden_diag::Finding;
+use warden_policy::{Authenticator, Glob, PermissionPattern};
+
+use crate::codes::Code;
+use crate::model::Profile;
+use crate::resolve::ResolvedProfile;
+use crate::source::{Document, escape_pointer};
+
+/// Longest bundle lifetime that does not draw a warning.
+pub const MAX_QUIET_LIFETIME_DAYS: u32 = 90;
+
+fn finding(code: Code, message: String, doc: &Document, pointer: &str) -> Finding {
+    Finding::new(code, code.severity(), message).at(doc.locate(pointer, false))
+}
+
+/// Lints of one file on its own.
+pub fn layer(doc: &Document, p: &Profile) -> Vec<Finding> {
+    let mut out = Vec::new();
+    plist_representable(doc, &doc.value, "", &mut out);
+
+    if let Some(acc) = &p.accounts {
+        for (list, patterns) in [("allow", &acc.allow), ("deny", &acc.deny)] {
+            for (i, pattern) in patterns.iter().flatten().enumerate() {
+                let ptr = format!("/accounts/{list}/{i}");
+                match Glob::new(pattern) {
+                    Err(e) => out.push(
+                        finding(Code::InvalidGlob, format!("invalid account pattern `{pattern}`: {e}"), doc, &ptr)
+                            .help("patterns are globs: `*` matches any run of characters, `?` exactly one"),
+                    ),
+                    Ok(g) if list == "allow" && g.is_match_all() => out.push(
+                        finding(Code::AllowAllAccounts, format!("`{pattern}` allows every Snowflake account"), doc, &ptr)
+                            .help("list your organization's accounts, e.g. `myorg-*`"),
+                    ),
+                    Ok(_) => {}
+                }
+            }
+        }
+    }
+
+    if let Some(auth) = &p.authenticators {
+        for (list, methods) in [("allowed", &auth.allowed), ("forbidden", &auth.forbidden)] {
+            for (i, m) in methods.iter().flatten().enumerate() {
+                check_method(doc, m, &format!("/authenticators/{list}/{i}"), &mut out);
+            }
+        }
+        for (account, methods) in auth.per_account.iter().flatten() {
+            let base = format!("/authenticators/per_account/{}", escape_pointer(account));
+            if let Err(e) = Glob::new(account) {
+                out.push(
+                    Finding::new(
+                        Code::InvalidGlob,
+                        Code::InvalidGlob.severity(),
+                        format!("invalid account pattern `{account}`: {e}"),
+                    )
+                    .at(doc.locate(&base, true)),
+                );
+            }
+            for (i, m) in methods.iter().enumerate() {
+                check_method(doc, m, &format!("{base}/{i}"), &mut out);
+            }
+        }
+    }
+
+    if let Some(conn) = &p.connection {
+        for (i, role) in conn.forbidden_roles.iter().flatten().enumerate() {
+            if let Err(e) = Glob::new(role) {
+                out.push(finding(
+                    Code::InvalidGlob,
+                    format!("invalid role pattern `{role}`: {e}"),
+                    doc,
+                    &format!("/connection/forbidden_roles/{i}"),
+                ));
+            }
+        }
+        if let Some(m) = conn
+            .template
+            .as_ref()
+            .and_then(|t| t.authenticator.as_ref())
+        {
+            check_method(doc, m, "/connection/template/authenticator", &mut out);
+        }
+    }
+
+    if let Some(cortex) = &p.cortex {
+        if let Some(perms) = &cortex.permissions {
+            for (list, patterns) in [("only_allow", &perms.only_allow), ("deny", &perms.deny)] {
+                for (i, pattern) in patterns.iter().flatten().enumerate() {
+                    if let Err(e) = PermissionPattern::parse(pattern) {
+                        out.push(
+                            finding(Code::InvalidPermissionPattern, format!("invalid permission pattern `{pattern}`: {e}"), doc, &format!("/cortex/permissions/{list}/{i}"))
+                                .help("use a bare tool name (`read`) or `type(filter)` (`bash(git:*)`, `mcp(https://*)`, `account(myorg-*)`)"),
+                        );
+                    }
+                }
+            }
+            if let Some(only) = &perms.only_allow {
+                let accounts = only
+                    .iter()
+                    .filter(|p| p.trim_start().to_ascii_lowercase().starts_with("account("))
+                    .count();
+                if accounts > 0 && accounts < only.len() {
+                    out.push(
+                        finding(Code::OnlyAllowMixesAccount, "`only_allow` mixes `account(…)` with tool patterns; Cortex Code's documentation contradicts itself on how such a list is evaluated".into(), doc, "/cortex/permissions/only_allow")
+                            .help("restrict accounts with `[accounts] allow` (compiled into `tenant.allowedAccounts`) and keep `only_allow` for tools"),
+                    );
+                }
+            }
+            if perms.dangerously_allow_all == Some(true) {
+                out.push(
+                    finding(Code::DangerouslyAllowAll, "`dangerously_allow_all = true` lets users run every tool call without approval".into(), doc, "/cortex/permissions/dangerously_allow_all")
+                        .help("leave it unset or false unless this fleet really needs bypass mode"),
+                );
+            }
+        }
+        if let Some(req) = &cortex.required {
+            for (name, v) in [
+                ("minimum_version", &req.minimum_version),
+                ("cli_minimum_version", &req.cli_minimum_version),
+                ("desktop_minimum_version", &req.desktop_minimum_version),
+            ] {
+                if let Some(v) = v {
+                    if let Err(e) = semver::Version::parse(v) {
+                        out.push(
+                            finding(
+                                Code::InvalidVersion,
+                                format!("`{v}` is not a semantic version: {e}"),
+                                doc,
+                                &format!("/cortex/required/{name}"),
+                            )
+                            .help("write MAJOR.MINOR.PATCH, e.g. `1.1.89`"),
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    if let Some(days) = p.profile.bundle_lifetime_days {
+        if days > MAX_QUIET_LIFETIME_DAYS {
+            out.push(
+                finding(Code::BundleLifetimeTooLong, format!("bundles would stay valid for {days} days; a stolen or stale bundle stays usable that long"), doc, "/profile/bundle_lifetime_days")
+                    .help(format!("use at most {MAX_QUIET_LIFETIME_DAYS} days and re-sign on a schedule")),
+            );
+        }
+    }
+
+    if let Some(sf) = &p.snowflake {
+        let mut names: Vec<(String, &str)> = Vec::new();
+        if let Some(role) = &sf.role {
+            names.push(("/snowflake/role".into(), role));
+        }
+        for (field, list) in [
+            ("warehouses", &sf.warehouses),
+            ("databases", &sf.databases),
+            ("read_schemas", &sf.read_schemas),
+        ] {
+            for (i, n) in list.iter().enumerate() {
+                names.push((format!("/snowflake/{field}/{i}"), n));
+            }
+        }
+        if let Some(u) = &sf.service_user {
+            names.push(("/snowflake/service_user/name".into(), &u.name));
+            if let Some(n) = &u.network_policy {
+                names.push(("/snowflake/service_user/network_policy".into(), n));
+            }
+            if let Some(n) = &u.pat_name {
+                names.push(("/snowflake/service_user/pat_name".into(), n));
+            }
+        }
+        for (field, pol) in [
+            ("person_policy", &sf.person_policy),
+            ("service_policy", &sf.service_policy),
+        ] {
+            if let Some(pol) = pol {
+                names.push((format!("/snowflake/{field}/name"), &pol.name));
+                for (i, u) in pol.users.iter().enumerate() {
+                    names.push((format!("/snowflake/{field}/users/{i}"), u));
+                }
+                for (i, m) in pol.methods.iter().enumerate() {
+                    names.push((format!("/snowflake/{field}/methods/{i}"), m));
+                }
+            }
+        }
+        for (ptr, name) in names {
+            let qualified =
+                ptr.contains("read_schemas") || ptr.ends_with("/name") && ptr.contains("policy");
+            if !is_safe_identifier(name, qualified) {
+                out.push(
+                    finding(Code::UnsafeIdentifier, format!("`{name}` is not a plain Snowflake identifier"), doc, &ptr)
+                        .help("use letters, digits, `_` and `$`, starting with a letter or `_` (`DB.SCHEMA.NAME` where a qualified name is expected)"),
+                );
+            }
+        }
+    }
+
+    for (i, t) in p.tests.iter().enumerate() {
+        if t.connection.is_some() == t.tool.is_some() {
+            out.push(finding(
+                Code::InvalidTestCase,
+                format!(
+                    "test `{}` must name exactly one of `connection` and `tool`",
+                    t.name
+                ),
+                doc,
+                &format!("/tests/{i}"),
+            ));
+        }
+        if let Some(tool) = &t.tool {
+            if let Err(e) = warden_policy::Invocation::parse(tool) {
+                out.push(finding(
+                    Code::InvalidTestCase,
+                    format!("test `{}`: invalid tool invocation `{tool}`: {e}", t.name),
+                    doc,
+                    &format!("/tests/{i}/tool"),
+                ));
+            }
+        }
+    }
+    out
+}
+
+fn check_method(doc: &Document, method: &str, pointer: &str, out: &mut Vec<Finding>) {
+    if !Authenticator::is_valid_method_name(method) {
+        let known: Vec<String> = Authenticator::known_names().map(str::to_owned).collect();
+        let mut f = finding(
+            Code::UnknownAuthenticator,
+            format!("`{method}` is not an authentication method Snowflake knows"),
+            doc,
+            pointer,
+        );
+        f.help = Some(
+            match crate::schema::suggest(&method.to_uppercase(), &known) {
+                Some(s) => format!("did you mean `{s}`?"),
+                None => format!("use one of: {}", known.join(", ")),
+            },
+        );
+        out.push(f);
+    }
+}
+
+/// A name that can be written into SQL unquoted: `[A-Za-z_][A-Za-z0-9_$]*`, at most
+/// 255 characters, optionally `DB.SCHEMA[.NAME]`. Anything else (quotes, `;`, `--`,
+/// spaces) is refused rather than escaped, so no profile string can reach SQL as code.
+pub fn is_safe_identifier(name: &str, qualified: bool) -> bool {
+    let parts: Vec<&str> = name.split('.').collect();
+    if parts.len() > if qualified { 3 } else { 1 } {
+        return false;
+    }
+    parts.iter().all(|part| {
+        let mut chars = part.chars();
+        matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
+            && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$')
+            && part.len() <= 255
+    })
+}
+
+/// Control characters other than tab, LF and CR cannot appear in an XML plist.
+fn plist_representable(doc: &Document, v: &Value, pointer: &str, out: &mut Vec<Finding>) {
+    match v {
+        Value::String(s) => {
+            if let Some(c) = s
+                .chars()
+                .find(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+            {
+                out.push(
+                    finding(Code::PlistUnrepresentable, format!("the value contains control character U+{:04X}, which a macOS property list cannot carry", c as u32), doc, pointer)
+                        .help("remove the control character"),
+                );
+            }
+        }
+        Value::Number(n)
+            if !(n.is_i64() || n.is_u64())
+                && n.as_f64()
+                    .is_some_and(|f| f.fract() == 0.0 && f.abs() > 9.0e15) =>
+        {
+            out.push(finding(
+                Code::PlistUnrepresentable,
+                format!("the number {n} does not fit a 64-bit integer"),
+                doc,
+                pointer,
+            ));
+        }
+        Value::Null => out.push(
+            finding(
+                Code::PlistUnrepresentable,
+                "`null` cannot be carried by a property list or the registry".into(),
+                doc,
+                pointer,
+            )
+            .help("leave the key out instead"),
+        ),
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                plist_representable(doc, item, &format!("{pointer}/{i}"), out);
+            }
+        }
+        Value::Object(map) => {
+            for (k, item) in map {
+                plist_representable(doc, item, &format!("{pointer}/{}", escape_pointer(k)), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Lints of the composed policy, reported in the profile's own file.
+pub fn effective(
+    doc: &Document,
+    r: &ResolvedProfile,
+    base_serial: Option<(u64, &str)>,
+) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let policy = &r.policy;
+
+    if let Some((parent, file)) = base_serial {
+        if r.identity.serial < parent {
+            out.push(
+                finding(
+                    Code::SerialBelowParent,
+                    format!(
+                        "serial {} is lower than the base profile's serial {parent} (`{file}`)",
+                        r.identity.serial
+                    ),
+                    doc,
+                    "/profile/serial",
+                )
+                .help(format!("use a serial of at least {parent}")),
+            );
+        }
+    }
+
+    // The required connection.
+    if let Some(name) = &r.connection.name {
+        let template = r.connection.template.as_ref();
+        match template.and_then(|t| t.account.as_ref()) {
+            None => out.push(
+                finding(Code::RequiredConnectionIncomplete, format!("required connection `{name}` has no `[connection.template]` with an `account`, so endpoints cannot create it"), doc, "/connection/required_name")
+                    .help("add `[connection.template]` with at least `account` and `authenticator`"),
+            ),
+            Some(account) => {
+                let params = warden_policy::ConnectionParams {
+                    name: name.clone(),
+                    account: Some(account.clone()),
+                    host: template.and_then(|t| t.host.clone()),
+                    authenticator: template.and_then(|t| t.authenticator.clone()),
+                    role: r.connection.default_role.clone(),
+                    ..Default::default()
+                };
+                let verdict = policy.evaluate_connection(&params);
+                if verdict.account.status != warden_policy::AccountStatus::Allowed {
+                    let ptr = if doc.spans.contains_key("/connection/template/account") { "/connection/template/account" } else { "/connection/required_name" };
+                    out.push(
+                        finding(Code::RequiredAccountNotAllowed, format!("the required connection's account `{account}` is {:?}: {}", verdict.account.status, verdict.account.rule.explanation), doc, ptr)
+                            .help("use an `orgname-accountname` the allow list admits, or widen `[accounts] allow`"),
+                    );
+                }
+            }
+        }
+    }
+
+    // Roles.
+    if let Some(role) = &policy.roles.default_role {
+        if let Some(p) = policy
+            .roles
+            .forbidden
+            .iter()
+            .find(|p| Glob::new(p).is_ok_and(|g| g.matches(role)))
+        {
+            out.push(
+                finding(
+                    Code::DefaultRoleForbidden,
+                    format!("default role `{role}` is forbidden by `{p}`"),
+                    doc,
+                    if doc.spans.contains_key("/connection/default_role") {
+                        "/connection/default_role"
+                    } else {
+                        "/connection/forbidden_roles"
+                    },
+                )
+                .help("pick a least-privileged role that is not forbidden"),
+            );
+        }
+    }
+
+    // Authenticators: something must be left.
+    let auth = &policy.authenticators;
+    let remaining = Authenticator::known_names()
+        .filter(|m| {
+            auth.allowed
+                .iter()
+                .all(|layer| layer.iter().any(|a| a.eq_ignore_ascii_case(m)))
+        })
+        .filter(|m| !auth.forbidden.iter().any(|f| f.eq_ignore_ascii_case(m)))
+        .count();
+    if remaining == 0 {
+        let ptr = if doc.spans.contains_key("/authenticators/forbidden") {
+            "/authenticators/forbidden"
+        } else {
+            "/authenticators"
+        };
+        out.push(
+            finding(
+                Code::AllAuthenticatorsForbidden,
+                "no authentication method is left allowed; every connection would be refused"
+                    .into(),
+                doc,
+                ptr,
+            )
+            .help(
+                "allow at least one method, e.g. `EXTERNALBROWSER` or `OAUTH_AUTHORIZATION_CODE`",
+            ),
+        );
+    }
+
+    // Deny patterns that no allowed account can reach.
+    if !policy.accounts.allow.is_empty() {
+        for pattern in &policy.accounts.deny {
+            let Ok(deny) = Glob::new(pattern) else {
+                continue;
+            };
+            let reachable = policy.accounts.allow.iter().all(|layer| {
+                layer
+                    .iter()
+                    .any(|a| Glob::new(a).is_ok_and(|a| a.intersects(&deny)))
+            });
+            if !reachable {
+                // Reported where the pattern is written, not again in every child.
+                let Some(ptr) = own_pointer(doc, "/accounts/deny", pattern) else {
+                    continue;
+                };
+                out.push(
+                    finding(
+                        Code::UnreachableDeny,
+                        format!(
+                            "deny pattern `{pattern}` can never match: no allowed account fits it"
+                        ),
+                        doc,
+                        &ptr,
+                    )
+                    .help("remove it, or fix a typo in it"),
+                );
+            }
+        }
+    }
+    out
+}
+
+/// The pointer of `item` in the array at `array` of this document, if it is there.
+fn own_pointer(doc: &Document, array: &str, item: &str) -> Option<String> {
+    doc.value
+        .pointer(array)?
+        .as_array()?
+        .iter()
+        .position(|v| v.as_str().is_some_and(|s| s.eq_ignore_ascii_case(item)))
+        .map(|i| format!("{array}/{i}"))
+}
