@@ -11,7 +11,9 @@ use std::path::{Path, PathBuf};
 
 use warden_diag::{Finding, Location, Sources};
 
+pub mod cases;
 pub mod codes;
+pub mod diff;
 pub mod lints;
 pub mod model;
 pub mod resolve;

@@ -356,7 +356,7 @@ pub fn effective(
                 if verdict.account.status != warden_policy::AccountStatus::Allowed {
                     let ptr = if doc.spans.contains_key("/connection/template/account") { "/connection/template/account" } else { "/connection/required_name" };
                     out.push(
-                        finding(Code::RequiredAccountNotAllowed, format!("the required connection's account `{account}` is {:?}: {}", verdict.account.status, verdict.account.rule.explanation), doc, ptr)
+                        finding(Code::RequiredAccountNotAllowed, format!("the required connection's account `{account}` is {}: {}", crate::cases::account_status_name(verdict.account.status), verdict.account.rule.explanation), doc, ptr)
                             .help("use an `orgname-accountname` the allow list admits, or widen `[accounts] allow`"),
                     );
                 }
