@@ -507,6 +507,14 @@ fn flag(
     }
 }
 
+fn sandbox(m: Option<crate::model::SandboxMode>) -> &'static str {
+    match m {
+        None => "(none)",
+        Some(crate::model::SandboxMode::Regular) => "`regular`",
+        Some(crate::model::SandboxMode::AutoAllow) => "`autoAllow`",
+    }
+}
+
 fn mode(m: RuleMode) -> &'static str {
     match m {
         RuleMode::Off => "off",

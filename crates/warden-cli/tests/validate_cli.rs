@@ -1,0 +1,142 @@
+//! `warden validate` run as a real process, output snapshotted.
+
+use std::process::Command;
+
+use warden_testkit::repo_root;
+
+/// Run `warden` from the repository root with a clean environment; return
+/// `exit_code`, stdout and stderr as one snapshot-friendly string.
+fn warden(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_warden"))
+        .args(args)
+        .current_dir(repo_root())
+        .env_remove("CLICOLOR_FORCE")
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("warden runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+const FIVE: &str = "tests/fixtures/profiles/cli/five-problems.toml";
+
+#[test]
+fn human_output_shows_every_problem_with_its_source_line() {
+    let (code, stdout, _) = warden(&["validate", FIVE]);
+    assert_eq!(code, 1);
+    insta::assert_snapshot!(stdout);
+}
+
+#[test]
+fn json_output_is_versioned_and_complete() {
+    let (code, stdout, _) = warden(&["validate", "--format", "json", FIVE]);
+    assert_eq!(code, 1);
+    let doc: serde_json::Value = serde_json::from_str(&stdout).expect("valid JSON");
+    assert_eq!(doc["schema"], "warden.findings/v1");
+    let got: Vec<(String, u64, u64)> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["code"].as_str().unwrap().to_owned(),
+                f["line"].as_u64().unwrap(),
+                f["column"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    let want = [
+        ("wrong-type", 5, 10),
+        ("unknown-key", 8, 1),
+        ("invalid-glob", 9, 10),
+        ("required-account-not-allowed", 15, 11),
+        ("invalid-version", 19, 19),
+    ];
+    assert_eq!(
+        got,
+        want.iter()
+            .map(|(c, l, col)| (c.to_string(), *l, *col))
+            .collect::<Vec<_>>()
+    );
+    for f in doc["findings"].as_array().unwrap() {
+        for key in ["severity", "message", "file", "pointer", "help"] {
+            assert!(f.get(key).is_some(), "{key} missing in {f}");
+        }
+    }
+    insta::assert_snapshot!(stdout);
+}
+
+#[test]
+fn github_output_annotates_each_line() {
+    let (code, stdout, _) = warden(&["validate", "--format", "github", FIVE]);
+    assert_eq!(code, 1);
+    insta::assert_snapshot!(stdout);
+}
+
+#[test]
+fn sarif_output_has_the_2_1_0_shape() {
+    let (code, stdout, _) = warden(&["validate", "--format", "sarif", FIVE]);
+    assert_eq!(code, 1);
+    let log: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(log["version"], "2.1.0");
+    let run = &log["runs"][0];
+    assert_eq!(run["tool"]["driver"]["name"], "warden");
+    let results = run["results"].as_array().unwrap();
+    assert_eq!(results.len(), 5);
+    let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
+    for r in results {
+        let idx = r["ruleIndex"].as_u64().unwrap() as usize;
+        assert_eq!(rules[idx]["id"], r["ruleId"]);
+        assert!(["error", "warning", "note"].contains(&r["level"].as_str().unwrap()));
+        let region = &r["locations"][0]["physicalLocation"]["region"];
+        assert!(region["startLine"].as_u64().unwrap() >= 1);
+        assert!(region["startColumn"].as_u64().unwrap() >= 1);
+    }
+}
+
+#[test]
+fn syntax_errors_have_line_and_column() {
+    let (code, stdout, _) = warden(&["validate", "tests/fixtures/profiles/cli/syntax-error.toml"]);
+    assert_eq!(code, 1);
+    insta::assert_snapshot!(stdout);
+}
+
+#[test]
+fn shipped_profiles_are_clean() {
+    let (code, stdout, stderr) = warden(&["validate"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert_eq!(stdout, "0 errors, 0 warnings\n");
+}
+
+#[test]
+fn missing_paths_are_usage_errors() {
+    let (code, _, stderr) = warden(&["validate", "no/such/profile.toml"]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("does not exist"), "{stderr}");
+}
+
+#[test]
+fn init_scaffolds_a_repository_whose_starter_profile_validates() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().to_str().unwrap();
+    let (code, stdout, stderr) = warden(&["init", dir]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("created profiles/baseline.toml"));
+    for rel in [
+        ".github/workflows/warden.yml",
+        ".pre-commit-config.yaml",
+        "schemas/profile.schema.json",
+    ] {
+        assert!(tmp.path().join(rel).is_file(), "{rel}");
+    }
+    let profile = tmp.path().join("profiles/baseline.toml");
+    let (code, stdout, _) = warden(&["validate", profile.to_str().unwrap()]);
+    assert_eq!(code, 0, "{stdout}");
+    // A second init refuses to overwrite.
+    let (code, _, stderr) = warden(&["init", dir]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("refusing to overwrite"), "{stderr}");
+}
