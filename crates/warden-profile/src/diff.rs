@@ -361,9 +361,9 @@ pub fn diff(old: &ResolvedProfile, new: &ResolvedProfile) -> Vec<Change> {
             effect: Effect::Neutral,
             area: "settings",
             description: format!(
-                "`force_sandbox_mode`: {:?} → {:?}",
-                s(old).force_sandbox_mode,
-                s(new).force_sandbox_mode
+                "`force_sandbox_mode`: {} → {}",
+                sandbox(s(old).force_sandbox_mode),
+                sandbox(s(new).force_sandbox_mode)
             ),
         });
     }

@@ -21,13 +21,23 @@ pub fn in_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
 }
 
-/// The interop Python venv's `bin` directory, if `.ci/setup-interop` created one.
-fn venv_bin() -> Option<PathBuf> {
-    let venv = std::env::var_os("WARDEN_INTEROP_VENV")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo_root().join("target/interop-venv"));
-    let bin = venv.join("bin");
-    bin.is_dir().then_some(bin)
+/// The `bin` directories of the interop venvs that `.ci/setup-interop` creates: one
+/// for the parsers and validators, one for the Snowflake CLI and connector (which pin
+/// dependencies the others cannot share).
+fn venv_bins() -> Vec<PathBuf> {
+    [
+        ("WARDEN_INTEROP_VENV", "target/interop-venv"),
+        ("WARDEN_SNOW_VENV", "target/snow-venv"),
+    ]
+    .into_iter()
+    .map(|(var, default)| {
+        std::env::var_os(var)
+            .map(PathBuf::from)
+            .unwrap_or_else(|| repo_root().join(default))
+            .join("bin")
+    })
+    .filter(|bin| bin.is_dir())
+    .collect()
 }
 
 fn which(name: &str) -> Option<PathBuf> {
@@ -35,7 +45,7 @@ fn which(name: &str) -> Option<PathBuf> {
         let p = PathBuf::from(name);
         return p.is_file().then_some(p);
     }
-    let mut dirs: Vec<PathBuf> = venv_bin().into_iter().collect();
+    let mut dirs = venv_bins();
     if let Some(path) = std::env::var_os("PATH") {
         dirs.extend(std::env::split_paths(&path));
     }
@@ -63,20 +73,20 @@ pub fn require_tool(name: &str) -> Option<PathBuf> {
 /// The interop Python interpreter with `module` importable, or `None` as for
 /// [`require_tool`].
 pub fn require_python_module(module: &str) -> Option<PathBuf> {
-    let python = venv_bin()
+    let mut pythons: Vec<PathBuf> = venv_bins()
+        .into_iter()
         .map(|b| b.join("python"))
         .filter(|p| p.is_file())
-        .or_else(|| which("python3"));
-    let ok = python.as_ref().is_some_and(|py| {
+        .collect();
+    pythons.extend(which("python3"));
+    let found = pythons.into_iter().find(|py| {
         Command::new(py)
             .args(["-c", &format!("import {module}")])
             .output()
             .is_ok_and(|o| o.status.success())
     });
-    if ok {
-        python
-    } else {
+    if found.is_none() {
         missing(&format!("python module {module}"));
-        None
     }
+    found
 }
