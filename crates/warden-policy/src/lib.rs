@@ -12,6 +12,7 @@
 mod account;
 mod authenticator;
 mod connection;
+mod endpoint;
 mod glob;
 mod model;
 mod permission;
@@ -26,6 +27,7 @@ pub use connection::{
     AccountStatus, AccountVerdict, AuthenticatorVerdict, ConnectionParams, ConnectionVerdict,
     HostVerdict, RoleStatus, RoleVerdict, SecretFinding, SecretKind, looks_like_pat,
 };
+pub use endpoint::{ConnectionTemplate, EndpointModes, RuleMode};
 pub use glob::{Containment, Glob, GlobError};
 pub use model::{
     AccountPolicy, AuthenticatorPolicy, DefaultMode, PermissionPolicy, Policy, RolePolicy,

@@ -143,11 +143,10 @@ pub fn run_case(policy: &Policy, pointer: &str, case: &TestCase) -> CaseResult {
             format!("expected {}, got {}", word(case.expect), word(decision)),
         );
     }
-    if let Some(want) = &case.expect_rule {
-        if *want != rule {
+    if let Some(want) = &case.expect_rule
+        && *want != rule {
             mismatches.push(format!("expected rule `{want}`, got `{rule}`"));
         }
-    }
     CaseResult {
         name: case.name.clone(),
         pointer: pointer.to_owned(),

@@ -124,8 +124,8 @@ pub fn layer(doc: &Document, p: &Profile) -> Vec<Finding> {
                 ("cli_minimum_version", &req.cli_minimum_version),
                 ("desktop_minimum_version", &req.desktop_minimum_version),
             ] {
-                if let Some(v) = v {
-                    if let Err(e) = semver::Version::parse(v) {
+                if let Some(v) = v
+                    && let Err(e) = semver::Version::parse(v) {
                         out.push(
                             finding(
                                 Code::InvalidVersion,
@@ -136,19 +136,17 @@ pub fn layer(doc: &Document, p: &Profile) -> Vec<Finding> {
                             .help("write MAJOR.MINOR.PATCH, e.g. `1.1.89`"),
                         );
                     }
-                }
             }
         }
     }
 
-    if let Some(days) = p.profile.bundle_lifetime_days {
-        if days > MAX_QUIET_LIFETIME_DAYS {
+    if let Some(days) = p.profile.bundle_lifetime_days
+        && days > MAX_QUIET_LIFETIME_DAYS {
             out.push(
                 finding(Code::BundleLifetimeTooLong, format!("bundles would stay valid for {days} days; a stolen or stale bundle stays usable that long"), doc, "/profile/bundle_lifetime_days")
                     .help(format!("use at most {MAX_QUIET_LIFETIME_DAYS} days and re-sign on a schedule")),
             );
         }
-    }
 
     if let Some(sf) = &p.snowflake {
         let mut names: Vec<(String, &str)> = Vec::new();
@@ -211,8 +209,8 @@ pub fn layer(doc: &Document, p: &Profile) -> Vec<Finding> {
                 &format!("/tests/{i}"),
             ));
         }
-        if let Some(tool) = &t.tool {
-            if let Err(e) = warden_policy::Invocation::parse(tool) {
+        if let Some(tool) = &t.tool
+            && let Err(e) = warden_policy::Invocation::parse(tool) {
                 out.push(finding(
                     Code::InvalidTestCase,
                     format!("test `{}`: invalid tool invocation `{tool}`: {e}", t.name),
@@ -220,7 +218,6 @@ pub fn layer(doc: &Document, p: &Profile) -> Vec<Finding> {
                     &format!("/tests/{i}/tool"),
                 ));
             }
-        }
     }
     out
 }
@@ -318,8 +315,8 @@ pub fn effective(
     let mut out = Vec::new();
     let policy = &r.policy;
 
-    if let Some((parent, file)) = base_serial {
-        if r.identity.serial < parent {
+    if let Some((parent, file)) = base_serial
+        && r.identity.serial < parent {
             out.push(
                 finding(
                     Code::SerialBelowParent,
@@ -333,7 +330,6 @@ pub fn effective(
                 .help(format!("use a serial of at least {parent}")),
             );
         }
-    }
 
     // The required connection.
     if let Some(name) = &r.connection.name {
@@ -365,8 +361,8 @@ pub fn effective(
     }
 
     // Roles.
-    if let Some(role) = &policy.roles.default_role {
-        if let Some(p) = policy
+    if let Some(role) = &policy.roles.default_role
+        && let Some(p) = policy
             .roles
             .forbidden
             .iter()
@@ -386,7 +382,6 @@ pub fn effective(
                 .help("pick a least-privileged role that is not forbidden"),
             );
         }
-    }
 
     // Authenticators: something must be left.
     let auth = &policy.authenticators;

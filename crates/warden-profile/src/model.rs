@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+pub use warden_policy::{ConnectionTemplate, RuleMode};
 
 /// A Warden policy profile: who may connect where, how, with which role, and every
 /// Cortex Code managed setting.
@@ -131,32 +132,6 @@ pub struct ConnectionRules {
     /// How the agent writes the required connection when it is missing.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub template: Option<ConnectionTemplate>,
-}
-
-/// Fields of the required connection, as written into `connections.toml`. `role` and
-/// `warehouse` come from `default_role` and `default_warehouse`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ConnectionTemplate {
-    /// Account identifier in `orgname-accountname` form.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub account: Option<String>,
-    /// Host, for PrivateLink or government regions.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub host: Option<String>,
-    /// Authenticator, e.g. `externalbrowser` or `oauth_authorization_code`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub authenticator: Option<String>,
-    /// Login name; usually left unset so the identity provider supplies it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub database: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub schema: Option<String>,
-    /// Cache SSO/OAuth tokens in the OS credential store.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client_store_temporary_credential: Option<bool>,
 }
 
 /// Cortex Code managed settings. Names are the snake_case forms of Cortex Code's
@@ -290,20 +265,6 @@ pub struct Ui {
     pub banner_text: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hide_dangerous_options: Option<bool>,
-}
-
-/// What the endpoint agent does about each rule.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum RuleMode {
-    /// Not checked.
-    Off,
-    /// Checked and reported; nothing is changed.
-    Audit,
-    /// Checked and repaired.
-    Enforce,
 }
 
 /// Per-rule enforcement on endpoints. Unset rules use the documented defaults.

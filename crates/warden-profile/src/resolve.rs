@@ -10,6 +10,7 @@
 use std::collections::BTreeMap;
 
 use warden_diag::Finding;
+pub use warden_policy::EndpointModes;
 use warden_policy::{
     AccountPolicy, AuthenticatorPolicy, DefaultMode as PolicyDefaultMode, Glob, PermissionPolicy,
     Policy, RolePolicy,
@@ -18,7 +19,7 @@ use warden_policy::{
 use crate::codes::Code;
 use crate::model::{
     ConnectionTemplate, Cortex, DefaultMode, EndpointRules, Permissions, Profile, Required,
-    RuleMode, Settings, Snowflake, TestCase, Ui,
+    Settings, Snowflake, TestCase, Ui,
 };
 use crate::source::Document;
 
@@ -45,48 +46,23 @@ pub struct RequiredConnection {
     pub template: Option<ConnectionTemplate>,
 }
 
-/// Endpoint rule modes with defaults applied.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct EndpointModes {
-    pub managed_settings: RuleMode,
-    pub required_connection: RuleMode,
-    pub default_connection: RuleMode,
-    pub role: RuleMode,
-    pub forbidden_connections: RuleMode,
-    pub plaintext_secrets: RuleMode,
-    pub file_modes: RuleMode,
-}
-
-impl Default for EndpointModes {
-    fn default() -> Self {
-        Self {
-            managed_settings: RuleMode::Enforce,
-            required_connection: RuleMode::Audit,
-            default_connection: RuleMode::Audit,
-            role: RuleMode::Audit,
-            forbidden_connections: RuleMode::Audit,
-            plaintext_secrets: RuleMode::Audit,
-            file_modes: RuleMode::Enforce,
-        }
-    }
-}
-
-impl EndpointModes {
-    fn apply(&mut self, rules: &EndpointRules) {
-        let pairs = [
-            (&mut self.managed_settings, rules.managed_settings),
-            (&mut self.required_connection, rules.required_connection),
-            (&mut self.default_connection, rules.default_connection),
-            (&mut self.role, rules.role),
-            (&mut self.forbidden_connections, rules.forbidden_connections),
-            (&mut self.plaintext_secrets, rules.plaintext_secrets),
-            (&mut self.file_modes, rules.file_modes),
-        ];
-        for (slot, value) in pairs {
-            if let Some(v) = value {
-                *slot = v;
-            }
+/// Set the modes a profile names; the others keep their value.
+fn apply_modes(modes: &mut EndpointModes, rules: &EndpointRules) {
+    let pairs = [
+        (&mut modes.managed_settings, rules.managed_settings),
+        (&mut modes.required_connection, rules.required_connection),
+        (&mut modes.default_connection, rules.default_connection),
+        (&mut modes.role, rules.role),
+        (
+            &mut modes.forbidden_connections,
+            rules.forbidden_connections,
+        ),
+        (&mut modes.plaintext_secrets, rules.plaintext_secrets),
+        (&mut modes.file_modes, rules.file_modes),
+    ];
+    for (slot, value) in pairs {
+        if let Some(v) = value {
+            *slot = v;
         }
     }
 }
@@ -286,7 +262,7 @@ impl ResolvedProfile {
         if let Some(rules) = &child.endpoint {
             let before = self.endpoint;
             let mut after = before;
-            after.apply(rules);
+            apply_modes(&mut after, rules);
             let names = [
                 (
                     "managed_settings",

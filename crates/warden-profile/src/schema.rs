@@ -234,11 +234,7 @@ fn schema_at<'a>(root: &'a Value, pointer: &str) -> Option<&'a Value> {
             p
         } else if let (Some(items), true) = (node.get("items"), token.parse::<usize>().is_ok()) {
             items
-        } else if let Some(ap) = node.get("additionalProperties").filter(|a| a.is_object()) {
-            ap
-        } else {
-            return None;
-        };
+        } else { node.get("additionalProperties").filter(|a| a.is_object())? };
     }
     Some(resolve(root, node))
 }

@@ -1,6 +1,6 @@
 //! `warden diff`: the change in effect between two profiles, with loosening marked.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use warden_profile::FsLoader;
@@ -31,7 +31,7 @@ pub(crate) struct Args {
     fail_on_loosen: bool,
 }
 
-fn load(path: &PathBuf) -> Result<warden_profile::ResolvedProfile, CliError> {
+fn load(path: &Path) -> Result<warden_profile::ResolvedProfile, CliError> {
     let loaded = warden_profile::load(path, &FsLoader);
     match loaded.profile {
         Some(p) => Ok(p),

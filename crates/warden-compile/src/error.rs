@@ -1,0 +1,87 @@
+//! Why a profile that passed validation can still not be compiled.
+
+/// A compile failure. Each variant names the profile value or artifact at fault.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CompileError {
+    /// A backend produced a path that is not relative, uses `\`, or climbs with `..`.
+    #[error("artifact path `{0}` is not a relative path with `/` separators")]
+    InvalidArtifactPath(String),
+    /// Two backends produced the same path.
+    #[error("artifact `{0}` was produced twice")]
+    DuplicateArtifact(String),
+    /// A backend tried to write a path the compile pipeline owns.
+    #[error("artifact `{0}` is reserved for the compile pipeline")]
+    ReservedArtifact(String),
+    /// A delivery backend ran before the signed bundle was added.
+    #[error("delivery backend `{backend}` needs the signed bundle; add it with `add_bundle` first")]
+    BundleMissing { backend: &'static str },
+    /// The bundle was added twice.
+    #[error("the signed bundle was already added")]
+    BundleAlreadyAdded,
+    /// A backend living in another crate failed.
+    #[error("backend `{backend}` failed")]
+    Backend {
+        backend: &'static str,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// The innermost account allow list is empty: Cortex Code's reading of an empty
+    /// `tenant.allowedAccounts` is undocumented, so it is never written.
+    #[error("`[accounts] allow` is empty; list the accounts Cortex Code may use")]
+    EmptyAccountAllowList,
+    /// An account pattern cannot be written inside `account(…)`.
+    #[error("account pattern `{0}` cannot be written as `account({0})`")]
+    InvalidAccountPattern(String),
+    /// Removing forbidden methods left nothing; an empty list would mean "any method".
+    #[error("no authentication method is left for {scope} once forbidden methods are removed")]
+    NoMethodLeft { scope: String },
+    /// The compiled file does not match Cortex Code's schema, which would put every
+    /// client into restricted mode.
+    #[error("the compiled managed-settings.json breaks Cortex Code's schema: {0}")]
+    SchemaViolation(String),
+    /// The base64 form of the file is over Cortex Code's limit for MDM delivery.
+    #[error(
+        "managed-settings.json is {size} bytes in base64; Cortex Code refuses more than {limit}"
+    )]
+    ManagedSettingsTooLarge { size: usize, limit: usize },
+    /// A Snowflake name that is not a plain identifier.
+    #[error("`{0}` is not a plain Snowflake identifier")]
+    UnsafeIdentifier(String),
+    /// A `read_schemas` entry that is not `DATABASE.SCHEMA`.
+    #[error("`{0}` is not a `DATABASE.SCHEMA` name")]
+    InvalidSchemaName(String),
+    /// A service user whose token could not be restricted to a role.
+    #[error(
+        "`[snowflake.service_user]` needs `[snowflake] role`: a service user's token must be restricted to one role"
+    )]
+    ServiceUserWithoutRole,
+    /// Grants were asked for, but there is no role to grant them to.
+    #[error("`[snowflake]` lists warehouses, databases or schemas but no `role` to grant them to")]
+    GrantsWithoutRole,
+    /// An authentication policy method Snowflake does not accept.
+    #[error(
+        "`{method}` in authentication policy `{policy}` is not an AUTHENTICATION_METHODS value"
+    )]
+    UnknownPolicyMethod { policy: String, method: String },
+    /// A person-user policy that lets people mint unrestricted tokens.
+    #[error(
+        "person policy `{0}` allows programmatic access tokens; person users could mint tokens without a role restriction"
+    )]
+    PersonPolicyAllowsPat(String),
+    /// A service-user policy that would refuse the service user's own token.
+    #[error(
+        "service policy `{0}` does not allow `PROGRAMMATIC_ACCESS_TOKEN`, so the service user's token could not be used"
+    )]
+    ServicePolicyWithoutPat(String),
+    /// A policy scoped to users that names none.
+    #[error("authentication policy `{0}` applies to listed users but lists none")]
+    PolicyWithoutUsers(String),
+    /// Serialising an artifact failed.
+    #[error("cannot serialise `{path}`")]
+    Serialize {
+        path: &'static str,
+        #[source]
+        source: serde_json::Error,
+    },
+}
