@@ -144,9 +144,10 @@ pub fn run_case(policy: &Policy, pointer: &str, case: &TestCase) -> CaseResult {
         );
     }
     if let Some(want) = &case.expect_rule
-        && *want != rule {
-            mismatches.push(format!("expected rule `{want}`, got `{rule}`"));
-        }
+        && *want != rule
+    {
+        mismatches.push(format!("expected rule `{want}`, got `{rule}`"));
+    }
     CaseResult {
         name: case.name.clone(),
         pointer: pointer.to_owned(),

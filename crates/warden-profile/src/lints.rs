@@ -125,28 +125,30 @@ pub fn layer(doc: &Document, p: &Profile) -> Vec<Finding> {
                 ("desktop_minimum_version", &req.desktop_minimum_version),
             ] {
                 if let Some(v) = v
-                    && let Err(e) = semver::Version::parse(v) {
-                        out.push(
-                            finding(
-                                Code::InvalidVersion,
-                                format!("`{v}` is not a semantic version: {e}"),
-                                doc,
-                                &format!("/cortex/required/{name}"),
-                            )
-                            .help("write MAJOR.MINOR.PATCH, e.g. `1.1.89`"),
-                        );
-                    }
+                    && let Err(e) = semver::Version::parse(v)
+                {
+                    out.push(
+                        finding(
+                            Code::InvalidVersion,
+                            format!("`{v}` is not a semantic version: {e}"),
+                            doc,
+                            &format!("/cortex/required/{name}"),
+                        )
+                        .help("write MAJOR.MINOR.PATCH, e.g. `1.1.89`"),
+                    );
+                }
             }
         }
     }
 
     if let Some(days) = p.profile.bundle_lifetime_days
-        && days > MAX_QUIET_LIFETIME_DAYS {
-            out.push(
+        && days > MAX_QUIET_LIFETIME_DAYS
+    {
+        out.push(
                 finding(Code::BundleLifetimeTooLong, format!("bundles would stay valid for {days} days; a stolen or stale bundle stays usable that long"), doc, "/profile/bundle_lifetime_days")
                     .help(format!("use at most {MAX_QUIET_LIFETIME_DAYS} days and re-sign on a schedule")),
             );
-        }
+    }
 
     if let Some(sf) = &p.snowflake {
         let mut names: Vec<(String, &str)> = Vec::new();
@@ -210,14 +212,15 @@ pub fn layer(doc: &Document, p: &Profile) -> Vec<Finding> {
             ));
         }
         if let Some(tool) = &t.tool
-            && let Err(e) = warden_policy::Invocation::parse(tool) {
-                out.push(finding(
-                    Code::InvalidTestCase,
-                    format!("test `{}`: invalid tool invocation `{tool}`: {e}", t.name),
-                    doc,
-                    &format!("/tests/{i}/tool"),
-                ));
-            }
+            && let Err(e) = warden_policy::Invocation::parse(tool)
+        {
+            out.push(finding(
+                Code::InvalidTestCase,
+                format!("test `{}`: invalid tool invocation `{tool}`: {e}", t.name),
+                doc,
+                &format!("/tests/{i}/tool"),
+            ));
+        }
     }
     out
 }
@@ -316,20 +319,21 @@ pub fn effective(
     let policy = &r.policy;
 
     if let Some((parent, file)) = base_serial
-        && r.identity.serial < parent {
-            out.push(
-                finding(
-                    Code::SerialBelowParent,
-                    format!(
-                        "serial {} is lower than the base profile's serial {parent} (`{file}`)",
-                        r.identity.serial
-                    ),
-                    doc,
-                    "/profile/serial",
-                )
-                .help(format!("use a serial of at least {parent}")),
-            );
-        }
+        && r.identity.serial < parent
+    {
+        out.push(
+            finding(
+                Code::SerialBelowParent,
+                format!(
+                    "serial {} is lower than the base profile's serial {parent} (`{file}`)",
+                    r.identity.serial
+                ),
+                doc,
+                "/profile/serial",
+            )
+            .help(format!("use a serial of at least {parent}")),
+        );
+    }
 
     // The required connection.
     if let Some(name) = &r.connection.name {
@@ -367,21 +371,21 @@ pub fn effective(
             .forbidden
             .iter()
             .find(|p| Glob::new(p).is_ok_and(|g| g.matches(role)))
-        {
-            out.push(
-                finding(
-                    Code::DefaultRoleForbidden,
-                    format!("default role `{role}` is forbidden by `{p}`"),
-                    doc,
-                    if doc.spans.contains_key("/connection/default_role") {
-                        "/connection/default_role"
-                    } else {
-                        "/connection/forbidden_roles"
-                    },
-                )
-                .help("pick a least-privileged role that is not forbidden"),
-            );
-        }
+    {
+        out.push(
+            finding(
+                Code::DefaultRoleForbidden,
+                format!("default role `{role}` is forbidden by `{p}`"),
+                doc,
+                if doc.spans.contains_key("/connection/default_role") {
+                    "/connection/default_role"
+                } else {
+                    "/connection/forbidden_roles"
+                },
+            )
+            .help("pick a least-privileged role that is not forbidden"),
+        );
+    }
 
     // Authenticators: something must be left.
     let auth = &policy.authenticators;

@@ -234,7 +234,9 @@ fn schema_at<'a>(root: &'a Value, pointer: &str) -> Option<&'a Value> {
             p
         } else if let (Some(items), true) = (node.get("items"), token.parse::<usize>().is_ok()) {
             items
-        } else { node.get("additionalProperties").filter(|a| a.is_object())? };
+        } else {
+            node.get("additionalProperties").filter(|a| a.is_object())?
+        };
     }
     Some(resolve(root, node))
 }
