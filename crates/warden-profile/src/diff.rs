@@ -59,6 +59,29 @@ pub fn allowed_methods(p: &ResolvedProfile) -> BTreeSet<String> {
         .collect()
 }
 
+/// The methods a per-account entry leaves allowed: its list (empty means any method)
+/// minus the profile's forbidden methods, which the engine checks first.
+fn entry_methods(p: &ResolvedProfile, methods: &[String]) -> BTreeSet<String> {
+    let forbidden = &p.policy.authenticators.forbidden;
+    Authenticator::known_names()
+        .filter(|m| methods.is_empty() || methods.iter().any(|a| a.eq_ignore_ascii_case(m)))
+        .filter(|m| !forbidden.iter().any(|f| f.eq_ignore_ascii_case(m)))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Loosening when `after` allows a method `before` did not, tightening when it only
+/// drops methods, neutral when both allow the same.
+fn compare(before: &BTreeSet<String>, after: &BTreeSet<String>) -> Effect {
+    if !after.is_subset(before) {
+        Effect::Loosening
+    } else if after.len() < before.len() {
+        Effect::Tightening
+    } else {
+        Effect::Neutral
+    }
+}
+
 /// Compare `old` with `new`.
 pub fn diff(old: &ResolvedProfile, new: &ResolvedProfile) -> Vec<Change> {
     let mut out = Vec::new();
@@ -157,8 +180,9 @@ pub fn diff(old: &ResolvedProfile, new: &ResolvedProfile) -> Vec<Change> {
     );
     for (account, methods) in npa {
         match opa.get(account) {
+            // A new entry replaces the global allowed sets for the accounts it matches.
             None => push(
-                Effect::Neutral,
+                compare(&allowed_methods(old), &entry_methods(new, methods)),
                 "authenticators",
                 format!("per-account methods for `{account}`: {}", quoted(methods)),
             ),
@@ -188,9 +212,9 @@ pub fn diff(old: &ResolvedProfile, new: &ResolvedProfile) -> Vec<Change> {
             Some(_) => {}
         }
     }
-    for account in opa.keys().filter(|k| !npa.contains_key(*k)) {
+    for (account, old_methods) in opa.iter().filter(|(k, _)| !npa.contains_key(*k)) {
         push(
-            Effect::Neutral,
+            compare(&entry_methods(old, old_methods), &allowed_methods(new)),
             "authenticators",
             format!("per-account methods for `{account}` removed; the global list applies"),
         );
@@ -537,4 +561,49 @@ fn quoted(items: &[String]) -> String {
         .map(|s| format!("`{s}`"))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{FsLoader, load};
+
+    fn baseline() -> ResolvedProfile {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../profiles/examples/org-baseline.toml");
+        load(&path, &FsLoader).profile.expect("baseline loads")
+    }
+
+    fn per_account_effects(old: &ResolvedProfile, new: &ResolvedProfile) -> Vec<Effect> {
+        diff(old, new)
+            .into_iter()
+            .filter(|c| c.description.starts_with("per-account"))
+            .map(|c| c.effect)
+            .collect()
+    }
+
+    #[test]
+    fn a_new_per_account_entry_that_bypasses_the_global_sets_loosens() {
+        let mut old = baseline();
+        old.policy.authenticators.allowed = vec![vec!["EXTERNALBROWSER".into()]];
+        let mut new = old.clone();
+        new.policy
+            .authenticators
+            .per_account
+            .insert("acme-prod".into(), Vec::new());
+        assert_eq!(per_account_effects(&old, &new), [Effect::Loosening]);
+        // Taking it away again narrows those accounts back to the global sets.
+        assert_eq!(per_account_effects(&new, &old), [Effect::Tightening]);
+    }
+
+    #[test]
+    fn a_new_per_account_entry_within_the_global_sets_tightens() {
+        let old = baseline();
+        let mut new = old.clone();
+        new.policy
+            .authenticators
+            .per_account
+            .insert("acme-prod".into(), vec!["EXTERNALBROWSER".into()]);
+        assert_eq!(per_account_effects(&old, &new), [Effect::Tightening]);
+    }
 }
