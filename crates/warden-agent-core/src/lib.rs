@@ -1,0 +1,10 @@
+//! The endpoint agent's logic, separate from the thin `warden-agent` binary.
+//!
+//! Two privilege levels, never mixed: system mode (root / SYSTEM) keeps Cortex
+//! Code's managed settings exactly as signed and never touches user homes; user
+//! mode (the logged-in user) audits and repairs the user's Snowflake connection
+//! files. Both end in a [`report::Report`] with a documented exit code.
+#![deny(unsafe_code)]
+
+pub mod fsutil;
+pub mod report;

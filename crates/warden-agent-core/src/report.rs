@@ -1,0 +1,305 @@
+//! What a run found and did, in the formats MDMs read.
+//!
+//! The JSON form (`warden.report/v1`) and the exit codes are a published contract
+//! (`docs/agent.md`): 0 compliant, 1 non-compliant (after `enforce`: something
+//! could not be fixed), 2 cannot evaluate.
+
+use serde::Serialize;
+
+/// Identifier of the JSON report format.
+pub const REPORT_SCHEMA: &str = "warden.report/v1";
+
+/// Which half of the agent produced a report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    System,
+    User,
+}
+
+/// How serious a finding is. Only errors make an endpoint non-compliant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+    Info,
+}
+
+/// One thing the agent found, and whether it fixed it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    /// Stable kebab-case code, documented in `docs/agent.md`.
+    pub code: String,
+    pub severity: Severity,
+    /// The file, registry key or preference the finding is about.
+    pub path: Option<String>,
+    pub message: String,
+    /// The agent repaired it in this run.
+    pub fixed: bool,
+}
+
+impl Finding {
+    pub fn new(code: &str, severity: Severity, message: impl Into<String>) -> Self {
+        Self {
+            code: code.to_owned(),
+            severity,
+            path: None,
+            message: message.into(),
+            fixed: false,
+        }
+    }
+
+    pub fn at(mut self, path: impl Into<String>) -> Self {
+        self.path = Some(path.into());
+        self
+    }
+
+    pub fn fixed(mut self) -> Self {
+        self.fixed = true;
+        self
+    }
+
+    /// An error that is still there after the run.
+    pub fn is_open_error(&self) -> bool {
+        self.severity == Severity::Error && !self.fixed
+    }
+}
+
+/// The policy a report was evaluated against.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PolicyInfo {
+    pub id: String,
+    pub serial: u64,
+    /// Where the bundle came from (managed preferences, registry key, file, last
+    /// known good).
+    pub source: String,
+    /// RFC 3339.
+    pub expires: String,
+}
+
+/// One connection in a user-mode report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ConnectionReport {
+    pub name: String,
+    pub file: String,
+    /// Normalised account, when it could be normalised.
+    pub account: Option<String>,
+    pub account_status: String,
+    pub effective_authenticator: String,
+    pub authenticator_allowed: bool,
+    pub role: Option<String>,
+    pub role_status: String,
+    pub compliant: bool,
+}
+
+/// The outcome of one agent run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Report {
+    pub schema: &'static str,
+    pub mode: Mode,
+    /// True when the policy could be evaluated and no error remains.
+    pub compliant: bool,
+    /// False when no verified policy was available ("cannot evaluate").
+    pub evaluable: bool,
+    pub policy: Option<PolicyInfo>,
+    pub findings: Vec<Finding>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub connections: Option<Vec<ConnectionReport>>,
+}
+
+/// How a report is printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Format {
+    #[default]
+    Text,
+    Json,
+    /// A Jamf Pro extension attribute: `<result>…</result>`.
+    Jamf,
+    /// One line for Intune remediation output.
+    Intune,
+}
+
+impl Report {
+    pub fn new(mode: Mode, policy: Option<PolicyInfo>, findings: Vec<Finding>) -> Self {
+        let evaluable = policy.is_some();
+        let compliant = evaluable && !findings.iter().any(Finding::is_open_error);
+        Self {
+            schema: REPORT_SCHEMA,
+            mode,
+            compliant,
+            evaluable,
+            policy,
+            findings,
+            connections: None,
+        }
+    }
+
+    /// A report for a run that had no verified policy to evaluate against.
+    pub fn cannot_evaluate(mode: Mode, findings: Vec<Finding>) -> Self {
+        Self::new(mode, None, findings)
+    }
+
+    /// 0 compliant, 1 non-compliant, 2 cannot evaluate.
+    pub fn exit_code(&self) -> u8 {
+        match (self.evaluable, self.compliant) {
+            (false, _) => 2,
+            (true, true) => 0,
+            (true, false) => 1,
+        }
+    }
+
+    fn open_codes(&self) -> Vec<&str> {
+        let mut codes: Vec<&str> = self
+            .findings
+            .iter()
+            .filter(|f| f.is_open_error())
+            .map(|f| f.code.as_str())
+            .collect();
+        codes.sort_unstable();
+        codes.dedup();
+        codes
+    }
+
+    fn status_word(&self) -> &'static str {
+        match self.exit_code() {
+            0 => "compliant",
+            1 => "non-compliant",
+            _ => "cannot evaluate",
+        }
+    }
+
+    /// Render in `format`. Every format ends with a newline.
+    pub fn render(&self, format: Format) -> String {
+        match format {
+            Format::Json => {
+                let mut s = serde_json::to_string_pretty(self).expect("report serializes");
+                s.push('\n');
+                s
+            }
+            Format::Jamf => format!("<result>{}</result>\n", self.one_line()),
+            Format::Intune => format!("{}\n", self.one_line()),
+            Format::Text => self.text(),
+        }
+    }
+
+    /// `compliant (acme-baseline #7)`, `non-compliant: a, b (acme-baseline #7)`,
+    /// `cannot evaluate: reason`.
+    fn one_line(&self) -> String {
+        let policy = self
+            .policy
+            .as_ref()
+            .map(|p| format!(" ({} #{})", p.id, p.serial))
+            .unwrap_or_default();
+        match self.exit_code() {
+            0 => format!("compliant{policy}"),
+            1 => format!("non-compliant: {}{policy}", self.open_codes().join(", ")),
+            _ => {
+                let why = self
+                    .findings
+                    .iter()
+                    .find(|f| f.severity == Severity::Error)
+                    .map(|f| f.code.as_str())
+                    .unwrap_or("no verified policy");
+                format!("cannot evaluate: {why}")
+            }
+        }
+    }
+
+    fn text(&self) -> String {
+        let mut s = String::new();
+        let mode = match self.mode {
+            Mode::System => "system",
+            Mode::User => "user",
+        };
+        match &self.policy {
+            Some(p) => s.push_str(&format!(
+                "policy {} serial {} from {} (expires {})\n",
+                p.id, p.serial, p.source, p.expires
+            )),
+            None => s.push_str("no verified policy\n"),
+        }
+        for f in &self.findings {
+            let sev = match f.severity {
+                Severity::Error => "error",
+                Severity::Warning => "warning",
+                Severity::Info => "info",
+            };
+            let fixed = if f.fixed { " (fixed)" } else { "" };
+            s.push_str(&format!("{sev}[{}]{fixed}: {}\n", f.code, f.message));
+            if let Some(p) = &f.path {
+                s.push_str(&format!("  --> {p}\n"));
+            }
+        }
+        for c in self.connections.iter().flatten() {
+            s.push_str(&format!(
+                "connection {} ({}): account {} [{}], authenticator {} [{}], role {} [{}]: {}\n",
+                c.name,
+                c.file,
+                c.account.as_deref().unwrap_or("-"),
+                c.account_status,
+                c.effective_authenticator,
+                if c.authenticator_allowed { "allowed" } else { "not allowed" },
+                c.role.as_deref().unwrap_or("-"),
+                c.role_status,
+                if c.compliant { "compliant" } else { "non-compliant" },
+            ));
+        }
+        s.push_str(&format!("{mode} mode: {}\n", self.status_word()));
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn policy() -> PolicyInfo {
+        PolicyInfo {
+            id: "acme".into(),
+            serial: 7,
+            source: "file".into(),
+            expires: "2026-12-01T00:00:00Z".into(),
+        }
+    }
+
+    #[test]
+    fn exit_codes_follow_the_contract() {
+        let ok = Report::new(Mode::System, Some(policy()), vec![]);
+        assert_eq!(ok.exit_code(), 0);
+        let fixed = Report::new(
+            Mode::System,
+            Some(policy()),
+            vec![Finding::new("drift", Severity::Error, "x").fixed()],
+        );
+        assert_eq!(fixed.exit_code(), 0);
+        let bad = Report::new(
+            Mode::System,
+            Some(policy()),
+            vec![Finding::new("drift", Severity::Error, "x")],
+        );
+        assert_eq!(bad.exit_code(), 1);
+        assert_eq!(Report::cannot_evaluate(Mode::User, vec![]).exit_code(), 2);
+    }
+
+    #[test]
+    fn mdm_formats_are_one_line() {
+        let bad = Report::new(
+            Mode::User,
+            Some(policy()),
+            vec![
+                Finding::new("b-code", Severity::Error, "x"),
+                Finding::new("a-code", Severity::Error, "y"),
+                Finding::new("w", Severity::Warning, "z"),
+            ],
+        );
+        assert_eq!(
+            bad.render(Format::Jamf),
+            "<result>non-compliant: a-code, b-code (acme #7)</result>\n"
+        );
+        assert_eq!(bad.render(Format::Intune), "non-compliant: a-code, b-code (acme #7)\n");
+        let json: serde_json::Value = serde_json::from_str(&bad.render(Format::Json)).unwrap();
+        assert_eq!(json["schema"], "warden.report/v1");
+        assert_eq!(json["findings"][0]["fixed"], false);
+    }
+}

@@ -1,0 +1,160 @@
+//! The body of a signed policy bundle: the statement the compiler signs and the
+//! endpoint agent enforces.
+//!
+//! A bundle is a DSSE envelope (see `warden-trust`) whose payload is a
+//! [`Statement`]: identity, validity window and serial from `warden-trust`, and a
+//! [`PolicyBody`] that names everything an endpoint must make true: the exact bytes
+//! of Cortex Code's `managed-settings.json`, the values Cortex Code must see from the
+//! MDM on each OS, and the rules only the agent enforces. Every type refuses unknown
+//! fields: the agent parses only verified bytes, and parses them strictly.
+#![forbid(unsafe_code)]
+
+use std::collections::BTreeMap;
+
+use base64::Engine as _;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use warden_policy::{ConnectionTemplate, EndpointModes, Policy};
+
+/// The signed statement of a policy bundle.
+pub type Statement = warden_trust::PolicyStatement<PolicyBody>;
+
+/// What every endpoint must run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyBody {
+    /// Cortex Code's expected state.
+    pub cortex: ExpectedCortex,
+    /// The rules the agent evaluates and enforces on the user's connections.
+    pub endpoint: EndpointPolicy,
+}
+
+/// Cortex Code's expected state on an endpoint.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExpectedCortex {
+    /// Standard base64 of the exact `managed-settings.json` bytes the agent writes.
+    pub managed_settings: String,
+    /// Lower-case hex sha256 of those bytes.
+    pub managed_settings_sha256: String,
+    /// Values of Cortex Code's macOS preference domain `com.snowflake.coco`, as the
+    /// MDM must deliver them.
+    pub macos: BTreeMap<String, PreferenceValue>,
+    /// Values under `HKLM\Software\Policies\Microsoft\CortexCode`, as the MDM must
+    /// deliver them.
+    pub windows: BTreeMap<String, RegistryValue>,
+}
+
+/// A macOS preference value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum PreferenceValue {
+    Bool(bool),
+    String(String),
+    StringList(Vec<String>),
+}
+
+/// A registry value, tagged with its type.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", content = "data", deny_unknown_fields)]
+pub enum RegistryValue {
+    #[serde(rename = "REG_SZ")]
+    Sz(String),
+    #[serde(rename = "REG_DWORD")]
+    Dword(u32),
+}
+
+/// The rules the endpoint agent applies to the user's Snowflake connections.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EndpointPolicy {
+    /// The evaluation rules, identical to what `warden explain` and `warden test` use.
+    pub policy: Policy,
+    /// How hard each rule is enforced.
+    pub modes: EndpointModes,
+    /// The connection every endpoint must have.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub required_connection: Option<RequiredConnection>,
+}
+
+/// The connection every endpoint must have, and how to write it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequiredConnection {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warehouse: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template: Option<ConnectionTemplate>,
+}
+
+/// A bundle body that does not hold together.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BodyError {
+    #[error("managed settings are not valid base64: {0}")]
+    Base64(#[from] base64::DecodeError),
+    #[error("managed settings digest mismatch: the statement says {expected}, the bytes hash to {actual}")]
+    Digest { expected: String, actual: String },
+}
+
+impl ExpectedCortex {
+    /// Describe `bytes` as the expected `managed-settings.json`.
+    pub fn new(
+        bytes: &[u8],
+        macos: BTreeMap<String, PreferenceValue>,
+        windows: BTreeMap<String, RegistryValue>,
+    ) -> Self {
+        Self {
+            managed_settings: base64::engine::general_purpose::STANDARD.encode(bytes),
+            managed_settings_sha256: sha256_hex(bytes),
+            macos,
+            windows,
+        }
+    }
+
+    /// The exact `managed-settings.json` bytes, checked against their digest.
+    pub fn managed_settings_bytes(&self) -> Result<Vec<u8>, BodyError> {
+        let bytes = base64::engine::general_purpose::STANDARD.decode(&self.managed_settings)?;
+        let actual = sha256_hex(&bytes);
+        if actual != self.managed_settings_sha256 {
+            return Err(BodyError::Digest {
+                expected: self.managed_settings_sha256.clone(),
+                actual,
+            });
+        }
+        Ok(bytes)
+    }
+}
+
+/// Lower-case hex sha256.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn managed_settings_round_trip_and_digest_is_checked() {
+        let e = ExpectedCortex::new(b"{\"version\":\"1.0\"}\n", BTreeMap::new(), BTreeMap::new());
+        assert_eq!(e.managed_settings_bytes().unwrap(), b"{\"version\":\"1.0\"}\n");
+        let mut bad = e.clone();
+        bad.managed_settings_sha256 = "00".repeat(32);
+        assert!(matches!(bad.managed_settings_bytes(), Err(BodyError::Digest { .. })));
+    }
+
+    #[test]
+    fn registry_values_are_tagged_and_strict() {
+        let v: RegistryValue = serde_json::from_str(r#"{"type":"REG_DWORD","data":1}"#).unwrap();
+        assert_eq!(v, RegistryValue::Dword(1));
+        assert!(serde_json::from_str::<RegistryValue>(r#"{"type":"REG_BINARY","data":1}"#).is_err());
+        assert!(serde_json::from_str::<EndpointPolicy>(r#"{"policy":{},"modes":{},"x":1}"#).is_err());
+    }
+}
