@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand};
 mod commands;
 mod error;
 mod findings;
+mod signing;
 
 pub(crate) use error::CliError;
 

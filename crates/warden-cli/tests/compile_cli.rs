@@ -42,15 +42,31 @@ fn files_under(dir: &Path) -> Vec<String> {
     out
 }
 
+/// Files of the library's snapshot folder that the CLI must reproduce byte for byte:
+/// the policy artifacts (the manifest also lists the signed bundle, which the library
+/// snapshots do not have).
+fn policy_artifacts(dir: &Path) -> Vec<String> {
+    files_under(dir)
+        .into_iter()
+        .filter(|f| f != "manifest.json")
+        .collect()
+}
+
 #[test]
 fn compiles_every_example_into_its_own_folder() {
-    let out = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let out = work.path().join("dist");
     let assert = warden()
-        .args(["compile", "profiles/examples", "--out"])
-        .arg(out.path())
+        .current_dir(work.path())
+        .arg("compile")
+        .arg(root().join("profiles/examples"))
+        .arg("--out")
+        .arg(&out)
         .assert()
         .code(0);
     let stdout = String::from_utf8_lossy(&assert.get_output().stdout).into_owned();
+    assert!(stdout.contains("local development key"), "{stdout}");
+    assert!(work.path().join(".warden-dev/trust-root.json").is_file());
 
     let snapshots = root().join("tests/fixtures/compile/examples");
     let ids = [
@@ -59,7 +75,7 @@ fn compiles_every_example_into_its_own_folder() {
         "acme-data-science",
         "globex-sso-strict",
     ];
-    let mut top: Vec<String> = std::fs::read_dir(out.path())
+    let mut top: Vec<String> = std::fs::read_dir(&out)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
@@ -67,42 +83,158 @@ fn compiles_every_example_into_its_own_folder() {
     assert_eq!(top, ids, "only the profile folders, no staging leftovers");
     for id in ids {
         assert!(stdout.contains(&format!("compiled `{id}`")), "{stdout}");
-        let written = out.path().join(id);
+        let written = out.join(id);
         let expected = snapshots.join(id);
-        assert_eq!(files_under(&written), files_under(&expected), "{id}");
-        for f in files_under(&written) {
+        let files = files_under(&written);
+        for f in policy_artifacts(&expected) {
             assert_eq!(
                 std::fs::read(written.join(&f)).unwrap(),
                 std::fs::read(expected.join(&f)).unwrap(),
                 "{id}/{f} differs from the library's snapshot"
             );
         }
+        for f in [
+            "bundle.dsse.json".to_owned(),
+            format!("macos/{id}.mobileconfig"),
+            format!("windows/{id}.reg"),
+            "windows/Registry.pol".to_owned(),
+            "manifest.json".to_owned(),
+        ] {
+            assert!(files.contains(&f), "{id}: {f} missing from {files:?}");
+        }
+        // The bundle verifies against the development trust root it was signed under.
+        warden()
+            .current_dir(work.path())
+            .arg("verify")
+            .arg(written.join("bundle.dsse.json"))
+            .args(["--trust", ".warden-dev/trust-root.json"])
+            .assert()
+            .code(0);
     }
     assert!(stdout.contains("snowflake/setup.sql"));
 }
 
 #[test]
 fn recompiling_removes_stale_files() {
-    let out = tempfile::tempdir().unwrap();
-    let folder = out.path().join("globex-sso-strict");
+    let work = tempfile::tempdir().unwrap();
+    let out = work.path().join("dist");
+    let folder = out.join("globex-sso-strict");
     std::fs::create_dir_all(folder.join("macos")).unwrap();
     std::fs::write(folder.join("macos/old.mobileconfig"), "stale").unwrap();
     std::fs::write(folder.join("managed-settings.json"), "{}").unwrap();
     // A staging folder left by an interrupted run is cleaned up too.
-    std::fs::create_dir_all(out.path().join(".globex-sso-strict.partial")).unwrap();
+    std::fs::create_dir_all(out.join(".globex-sso-strict.partial")).unwrap();
 
     warden()
-        .args(["compile", "profiles/examples/sso-only.toml", "-o"])
-        .arg(out.path())
+        .current_dir(work.path())
+        .arg("compile")
+        .arg(root().join("profiles/examples/sso-only.toml"))
+        .arg("-o")
+        .arg(&out)
         .assert()
         .code(0);
-    assert_eq!(
-        files_under(&folder),
-        ["managed-settings.json", "manifest.json"]
+    let files = files_under(&folder);
+    assert!(
+        !files.contains(&"macos/old.mobileconfig".to_owned()),
+        "{files:?}"
     );
-    assert!(!out.path().join(".globex-sso-strict.partial").exists());
+    assert!(files.contains(&"macos/globex-sso-strict.mobileconfig".to_owned()));
+    assert!(!out.join(".globex-sso-strict.partial").exists());
     let settings = std::fs::read_to_string(folder.join("managed-settings.json")).unwrap();
     assert!(settings.contains("\"globex-secure\""));
+}
+
+/// A fleet signer: root key, policy signer, trust root listing it.
+fn fleet_keys(dir: &Path) {
+    let run = |args: &[&str]| {
+        warden().current_dir(dir).args(args).assert().code(0);
+    };
+    run(&["keygen", "--out", "root.pem", "--public", "root.pub"]);
+    run(&["keygen", "--out", "signer.pem", "--public", "signer.pub"]);
+    run(&[
+        "trust",
+        "init",
+        "--out",
+        "trust-root.json",
+        "--root-key",
+        "root.pub",
+        "--root-threshold",
+        "1",
+        "--expires",
+        "2030-01-01T00:00:00Z",
+        "--sign-with",
+        "root.pem",
+    ]);
+    run(&[
+        "trust",
+        "add-signer",
+        "--trust",
+        "trust-root.json",
+        "--signer",
+        "signer.pub",
+        "--signer-expires",
+        "2029-01-01T00:00:00Z",
+        "--sign-with",
+        "root.pem",
+    ]);
+}
+
+#[test]
+fn signed_compiles_are_byte_identical_across_runs_and_paths() {
+    let work = tempfile::tempdir().unwrap();
+    fleet_keys(work.path());
+    // The same profiles from another path.
+    let copy = work.path().join("elsewhere/profiles");
+    std::fs::create_dir_all(&copy).unwrap();
+    for f in files_under(&root().join("profiles/examples")) {
+        std::fs::copy(root().join("profiles/examples").join(&f), copy.join(&f)).unwrap();
+    }
+    let compile = |profiles: &Path, out: &str| {
+        warden()
+            .current_dir(work.path())
+            .env("SOURCE_DATE_EPOCH", "1795000000")
+            .arg("compile")
+            .arg(profiles)
+            .args([
+                "--out",
+                out,
+                "--key",
+                "signer.pem",
+                "--trust",
+                "trust-root.json",
+            ])
+            .assert()
+            .code(0);
+    };
+    compile(&root().join("profiles/examples"), "one");
+    compile(&root().join("profiles/examples"), "two");
+    compile(&copy, "three");
+    let one = work.path().join("one");
+    let files = files_under(&one);
+    assert!(files.len() > 60, "{files:?}");
+    for other in ["two", "three"] {
+        let other = work.path().join(other);
+        assert_eq!(files, files_under(&other));
+        for f in &files {
+            assert_eq!(
+                std::fs::read(one.join(f)).unwrap(),
+                std::fs::read(other.join(f)).unwrap(),
+                "{f} differs between runs"
+            );
+        }
+    }
+    // The fleet bundle verifies against the fleet trust root, not the dev one.
+    warden()
+        .current_dir(work.path())
+        .args([
+            "verify",
+            "one/acme-baseline/bundle.dsse.json",
+            "--trust",
+            "trust-root.json",
+        ])
+        .args(["--now", "2026-11-20T00:00:00Z"])
+        .assert()
+        .code(0);
 }
 
 #[test]

@@ -19,10 +19,12 @@
 
 mod backend;
 mod error;
+pub mod macos;
 pub mod managed_settings;
 pub mod manifest;
 pub mod mdm;
 pub mod sql;
+pub mod windows;
 
 pub use backend::{
     Artifact, BUNDLE_PATH, CompileOutput, Context, CortexBackend, DeliveryBackend,
@@ -30,6 +32,8 @@ pub use backend::{
     SnowflakeSqlBackend, compile, compile_with, default_policy_backends,
 };
 pub use error::CompileError;
+pub use macos::MacosBackend;
 pub use managed_settings::{CORTEX_MANAGED_SETTINGS_SCHEMA, ManagedSettings};
 pub use manifest::{EndpointRule, Enforcer};
 pub use mdm::{MdmKey, MdmValue, MdmValues};
+pub use windows::WindowsBackend;

@@ -17,6 +17,7 @@ use warden_profile::FsLoader;
 
 use crate::CliError;
 use crate::findings::{self, FindingsFormat};
+use crate::signing::{Lifetime, Signer, signing_time};
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
@@ -29,6 +30,20 @@ pub(crate) struct Args {
     /// How findings are printed
     #[arg(long, value_enum, default_value_t)]
     format: FindingsFormat,
+    /// Policy-signing key (PKCS#8 PEM). Without it, a local development key in
+    /// `.warden-dev/` signs, and endpoints will not trust the bundles
+    #[arg(long, value_name = "SIGNER.pem", requires = "trust")]
+    key: Option<PathBuf>,
+    /// Trust root that lists the signing key
+    #[arg(long, value_name = "trust-root.json", requires = "key")]
+    trust: Option<PathBuf>,
+    /// Serial to sign instead of the profile's own
+    #[arg(long)]
+    serial: Option<u64>,
+    /// How long bundles stay valid (`30d`, `12h`); default: the profile's
+    /// `bundle_lifetime_days`
+    #[arg(long, value_name = "DURATION")]
+    expires_in: Option<Lifetime>,
 }
 
 pub(crate) fn run(args: &Args) -> Result<ExitCode, CliError> {
@@ -48,6 +63,8 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode, CliError> {
         ));
     }
 
+    let now = signing_time()?;
+    let signer = Signer::load(args.key.as_deref(), args.trust.as_deref(), now)?;
     let mut all_findings = Vec::new();
     let mut sources = Sources::default();
     let mut refused = Vec::new();
@@ -83,10 +100,24 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode, CliError> {
                 file.display()
             )));
         }
-        let artifacts = warden_compile::compile(&profile).and_then(|out| out.finish());
+        let mut output = match warden_compile::compile(&profile) {
+            Ok(o) => o,
+            Err(e) => {
+                refused.push(format!("cannot compile `{}`: {e}", file.display()));
+                continue;
+            }
+        };
+        signer.sign(&mut output, args.serial, args.expires_in, now)?;
+        let artifacts = output
+            .deliver(&[
+                &warden_compile::MacosBackend,
+                &warden_compile::WindowsBackend,
+            ])
+            .and_then(|()| output.finish());
         match artifacts {
             Ok(a) => {
-                compiled.insert(id, (file.clone(), profile.identity.serial, a));
+                let serial = args.serial.unwrap_or(profile.identity.serial);
+                compiled.insert(id, (file.clone(), serial, a));
             }
             Err(e) => refused.push(format!("cannot compile `{}`: {e}", file.display())),
         }
@@ -109,6 +140,12 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode, CliError> {
         for a in artifacts {
             summary.push_str(&format!("  {:<width$}  {} bytes\n", a.path, a.bytes.len()));
         }
+    }
+    if let Some(dir) = &signer.dev {
+        summary.push_str(&format!(
+            "\nnote: bundles are signed with the local development key in `{}`; endpoints will not\n      trust them. Sign with `--key SIGNER.pem --trust trust-root.json` for a fleet.\n",
+            dir.display()
+        ));
     }
     // Machine formats keep stdout for findings.
     if args.format == FindingsFormat::Human {

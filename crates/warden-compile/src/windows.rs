@@ -1,0 +1,875 @@
+//! Windows delivery: registry files, Group Policy templates and Intune scripts.
+//!
+//! Cortex Code reads machine policy from `HKLM\Software\Policies\Microsoft\CortexCode`.
+//! On Windows it cannot take the whole `managed-settings.json` from the registry in
+//! every version, so the agent writes and guards that file on disk; the registry
+//! carries Cortex Code's own values (never `CortexManagedSettingsBase64`) and, under
+//! `HKLM\SOFTWARE\Policies\Warden\Agent`, the signed bundle and its serial.
+//!
+//! [`WindowsBackend`] writes, under [`OUTPUT_DIR`]:
+//!
+//! | path | consumer |
+//! |---|---|
+//! | `<profile-id>.reg` | manual import, testing: replaces both keys (UTF-16LE with BOM, CRLF) |
+//! | `Registry.pol` | a GPO's `Machine` folder |
+//! | `CortexCode.admx`, `WardenAgent.admx` + `en-US/*.adml` | GPMC central store; Intune import |
+//! | `intune/detect.ps1`, `intune/remediate.ps1` | Intune Remediations |
+//! | `intune/install.ps1` | Intune platform script (first install) |
+//! | `README.md` | the admin: which route to use, with this compile's sizes |
+//!
+//! The scripts carry the values themselves, so they are generated per profile. They
+//! are pure ASCII (other characters are spelled `[char]0xNNNN`) so that Windows
+//! PowerShell 5.1, which reads a BOM-less script in the ANSI code page, and Intune,
+//! which wants UTF-8 without BOM, read the same text; lines end in CRLF.
+
+use std::fmt::Write as _;
+
+use warden_registry::known::{cortex_code, warden_agent};
+use warden_registry::pol::MAX_POL_DATA_BYTES;
+use warden_registry::{
+    AdmxError, AdmxPolicy, AdmxPolicyKind, AdmxTemplate, Hive, KeyPath, KeyPathError,
+    PolWriteError, PolicyClass, RegEntry, RegFile, RegTree, RegValue, RegWriteError, ValueOp,
+    generate_admx, write_pol,
+};
+
+use crate::CompileError;
+use crate::backend::{Artifact, Context, DeliveryBackend};
+use crate::mdm::{MdmKey, MdmValue, MdmValues};
+
+/// Folder of the compile output holding every Windows artifact.
+pub const OUTPUT_DIR: &str = "windows";
+/// Where the agent is installed, below `%ProgramFiles%`.
+pub const AGENT_INSTALL_DIR: &str = "Warden";
+/// The agent executable's file name.
+pub const AGENT_EXE: &str = "warden-agent.exe";
+/// Longest bundle a `Registry.pol` record (and so a GPO) can carry, in UTF-16
+/// units: 65,535 data bytes including the terminating NUL.
+pub const MAX_POL_BUNDLE_UNITS: usize = (MAX_POL_DATA_BYTES - 2) / 2;
+/// The string cap of Intune's editor for imported ADMX, in characters.
+pub const INTUNE_ADMX_STRING_LIMIT: usize =
+    warden_registry::admx::INTUNE_ADMX_STRING_LIMIT as usize;
+
+const BACKEND: &str = "windows";
+const CORTEX_TEMPLATE: &str = "CortexCode";
+const AGENT_TEMPLATE: &str = "WardenAgent";
+/// `maxLength` of Cortex Code's text policies unless a value is longer: Intune's
+/// editor cap, which is also the ADMX default.
+const SHORT_TEXT_MAX: u32 = warden_registry::admx::INTUNE_ADMX_STRING_LIMIT;
+
+/// Why the Windows artifacts could not be built. Reported as
+/// [`CompileError::Backend`] with `backend = "windows"`.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum WindowsError {
+    /// The bundle is stored as `REG_SZ` text.
+    #[error("the signed bundle is not UTF-8 text")]
+    BundleNotUtf8,
+    /// A `.reg` `REG_SZ` cannot hold CR, LF or NUL; a bundle spread over lines is
+    /// written on one line, which only JSON allows.
+    #[error("the signed bundle has line breaks or control characters and is not JSON")]
+    BundleNotJson,
+    /// `PolicySerial` is a `REG_DWORD`.
+    #[error("serial {serial} does not fit the REG_DWORD `PolicySerial` (at most 4294967295)")]
+    SerialOutOfRange { serial: u64 },
+    /// The bundle is over what one `Registry.pol` record (a GPO) can carry.
+    #[error(
+        "the signed bundle is {size} bytes as REG_SZ, over Registry.pol's {limit}-byte limit: deliver it with the Intune scripts (windows/intune/remediate.ps1, install.ps1) or windows/<profile>.reg instead of Group Policy"
+    )]
+    BundleTooLargeForPol { size: usize, limit: usize },
+    /// A registry key constant is malformed.
+    #[error("registry key: {0}")]
+    Key(#[from] KeyPathError),
+    /// The `.reg` writer refused a value.
+    #[error(".reg file: {0}")]
+    Reg(#[from] RegWriteError),
+    /// The `Registry.pol` writer refused a value.
+    #[error("Registry.pol: {0}")]
+    Pol(#[from] PolWriteError),
+    /// The ADMX generator refused a template.
+    #[error("ADMX template: {0}")]
+    Admx(#[from] AdmxError),
+}
+
+impl From<WindowsError> for CompileError {
+    fn from(e: WindowsError) -> Self {
+        CompileError::Backend {
+            backend: BACKEND,
+            source: Box::new(e),
+        }
+    }
+}
+
+/// The Windows delivery backend (see the module docs).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct WindowsBackend;
+
+impl DeliveryBackend for WindowsBackend {
+    fn name(&self) -> &'static str {
+        BACKEND
+    }
+
+    fn artifacts(&self, cx: &Context<'_>, bundle: &[u8]) -> Result<Vec<Artifact>, CompileError> {
+        Ok(build(cx, bundle)?)
+    }
+}
+
+/// Cortex Code's registry values for `mdm`, in documentation order: the state the
+/// signed bundle expects under [`cortex_code::KEY`].
+///
+/// `CortexEnabled` is `REG_DWORD` 1/0; string lists are `REG_SZ` holding a compact
+/// JSON array; the per-account methods are the MDM JSON string unchanged; versions
+/// are `REG_SZ`. `CortexManagedSettingsBase64` is left out: on Windows the agent
+/// delivers `managed-settings.json` as a file.
+pub fn cortex_registry_values(mdm: &MdmValues) -> Vec<(String, RegValue)> {
+    cortex_vals(mdm)
+        .into_iter()
+        .map(|(key, value)| (key.as_str().to_owned(), value.to_reg()))
+        .collect()
+}
+
+/// The two registry types Warden writes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Val {
+    Dword(u32),
+    Sz(String),
+}
+
+impl Val {
+    fn to_reg(&self) -> RegValue {
+        match self {
+            Val::Dword(n) => RegValue::Dword(*n),
+            Val::Sz(s) => RegValue::Sz(s.clone()),
+        }
+    }
+}
+
+fn cortex_vals(mdm: &MdmValues) -> Vec<(MdmKey, Val)> {
+    mdm.iter()
+        .filter(|(key, _)| *key != MdmKey::ManagedSettingsBase64)
+        .map(|(key, value)| {
+            let value = match value {
+                MdmValue::Bool(b) => Val::Dword(u32::from(*b)),
+                MdmValue::String(s) => Val::Sz(s.clone()),
+                MdmValue::StringList(list) => {
+                    Val::Sz(serde_json::Value::from(list.clone()).to_string())
+                }
+            };
+            (key, value)
+        })
+        .collect()
+}
+
+/// Everything the Windows files are made from, computed once.
+struct Plan<'a> {
+    profile_id: &'a str,
+    profile_name: &'a str,
+    serial: u32,
+    cortex_key: KeyPath,
+    agent_key: KeyPath,
+    cortex: Vec<(MdmKey, Val)>,
+    bundle: String,
+}
+
+impl Plan<'_> {
+    fn agent_values(&self) -> Vec<(String, Val)> {
+        vec![
+            (
+                warden_agent::POLICY_BUNDLE.name.to_owned(),
+                Val::Sz(self.bundle.clone()),
+            ),
+            (
+                warden_agent::POLICY_SERIAL.name.to_owned(),
+                Val::Dword(self.serial),
+            ),
+        ]
+    }
+
+    /// Both keys with their values, in file order.
+    fn keys(&self) -> [(&KeyPath, Vec<(String, Val)>); 2] {
+        let cortex = self
+            .cortex
+            .iter()
+            .map(|(k, v)| (k.as_str().to_owned(), v.clone()))
+            .collect();
+        [
+            (&self.cortex_key, cortex),
+            (&self.agent_key, self.agent_values()),
+        ]
+    }
+}
+
+fn build(cx: &Context<'_>, bundle: &[u8]) -> Result<Vec<Artifact>, WindowsError> {
+    let bundle = one_line_bundle(bundle)?;
+    let identity = &cx.profile.identity;
+    let serial = u32::try_from(identity.serial).map_err(|_| WindowsError::SerialOutOfRange {
+        serial: identity.serial,
+    })?;
+    let plan = Plan {
+        profile_id: &identity.id,
+        profile_name: &identity.name,
+        serial,
+        cortex_key: KeyPath::new(cortex_code::HIVE, cortex_code::KEY)?,
+        agent_key: KeyPath::new(warden_agent::HIVE, warden_agent::KEY)?,
+        cortex: cortex_vals(&cx.mdm),
+        bundle,
+    };
+
+    let reg = reg_file(&plan).to_bytes()?;
+    let pol = registry_pol(&plan)?;
+    let cortex_admx = generate_admx(&cortex_template(&plan))?;
+    let agent_admx = generate_admx(&agent_template(&plan))?;
+    let detect = script(&plan, Script::Detect);
+    let remediate = script(&plan, Script::Remediate);
+    let install = script(&plan, Script::Install);
+    let readme = readme(
+        &plan,
+        &Sizes {
+            reg: reg.len(),
+            pol: pol.len(),
+            remediate: remediate.len(),
+        },
+    );
+
+    let path = |name: &str| format!("{OUTPUT_DIR}/{name}");
+    let mut out = vec![
+        Artifact::new(path(&format!("{}.reg", plan.profile_id)), reg),
+        Artifact::new(path("Registry.pol"), pol),
+        Artifact::new(path(&format!("{CORTEX_TEMPLATE}.admx")), cortex_admx.admx),
+        Artifact::new(
+            path(&format!("en-US/{CORTEX_TEMPLATE}.adml")),
+            cortex_admx.adml,
+        ),
+        Artifact::new(path(&format!("{AGENT_TEMPLATE}.admx")), agent_admx.admx),
+        Artifact::new(
+            path(&format!("en-US/{AGENT_TEMPLATE}.adml")),
+            agent_admx.adml,
+        ),
+        Artifact::new(path("intune/detect.ps1"), detect),
+        Artifact::new(path("intune/remediate.ps1"), remediate),
+        Artifact::new(path("intune/install.ps1"), install),
+        Artifact::new(path("README.md"), readme),
+    ];
+    out.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(out)
+}
+
+/// The bundle as one line of text. Compact JSON is kept byte for byte; JSON spread
+/// over lines is written compactly, which changes only whitespace of the envelope
+/// (the signature covers the payload, not the envelope's layout).
+fn one_line_bundle(bundle: &[u8]) -> Result<String, WindowsError> {
+    let text = std::str::from_utf8(bundle).map_err(|_| WindowsError::BundleNotUtf8)?;
+    if !text.is_empty() && !text.chars().any(char::is_control) {
+        return Ok(text.to_owned());
+    }
+    let value: serde_json::Value =
+        serde_json::from_str(text).map_err(|_| WindowsError::BundleNotJson)?;
+    let compact = value.to_string();
+    if compact.chars().any(char::is_control) {
+        return Err(WindowsError::BundleNotJson);
+    }
+    Ok(compact)
+}
+
+/// Each key is deleted first, so that importing the file leaves exactly the
+/// compiled values (a value an older policy set does not linger).
+fn reg_file(plan: &Plan<'_>) -> RegFile {
+    let mut entries = Vec::new();
+    for (key, values) in plan.keys() {
+        entries.push(RegEntry::DeleteKey(key.clone()));
+        entries.push(RegEntry::Key {
+            path: key.clone(),
+            values: values
+                .into_iter()
+                .map(|(name, value)| (name, ValueOp::Set(value.to_reg())))
+                .collect(),
+        });
+    }
+    RegFile { entries }
+}
+
+/// Group Policy's registry extension removes what a GPO's previous `Registry.pol`
+/// set before it applies the new one, so the file needs no delete records.
+fn registry_pol(plan: &Plan<'_>) -> Result<Vec<u8>, WindowsError> {
+    let size = (utf16_len(&plan.bundle) + 1) * 2;
+    if size > MAX_POL_DATA_BYTES {
+        return Err(WindowsError::BundleTooLargeForPol {
+            size,
+            limit: MAX_POL_DATA_BYTES,
+        });
+    }
+    let mut tree = RegTree::new();
+    for (key, values) in plan.keys() {
+        for (name, value) in values {
+            tree.set(key, &name, value.to_reg());
+        }
+    }
+    Ok(write_pol(&tree.pol_entries(Hive::LocalMachine))?)
+}
+
+fn utf16_len(s: &str) -> usize {
+    s.encode_utf16().count()
+}
+
+/// Title and help text of each Cortex Code value, for the ADMX editor.
+fn cortex_text(key: MdmKey) -> (&'static str, &'static str) {
+    match key {
+        MdmKey::Enabled => (
+            "Turn on the account and authentication controls",
+            "Enabled writes 1: Cortex Code applies the account lock, the authentication method lists and the minimum versions. Disabled writes 0. Turn them off through the channel that turned them on.",
+        ),
+        MdmKey::AllowedAccounts => (
+            "Allowed Snowflake accounts",
+            "A JSON array of account patterns (globs) that Cortex Code CLI and Desktop may connect to. The host each connection reaches is checked, not only the account name.",
+        ),
+        MdmKey::AllowedAuthMethods => (
+            "Allowed authentication methods",
+            "A JSON array of authenticators Cortex Code accepts, such as OAUTH_AUTHORIZATION_CODE, EXTERNALBROWSER or PROGRAMMATIC_ACCESS_TOKEN.",
+        ),
+        MdmKey::AllowedAuthMethodsByAccount => (
+            "Allowed authentication methods per account",
+            "A JSON object mapping an account pattern to its list of authenticators. A matching entry replaces the global list; an exact account beats a glob.",
+        ),
+        MdmKey::MinimumVersion => (
+            "Minimum Cortex Code version",
+            "Oldest Cortex Code version, CLI and Desktop, allowed to start.",
+        ),
+        MdmKey::CliMinimumVersion => (
+            "Minimum Cortex Code CLI version",
+            "Oldest Cortex Code CLI version allowed to start.",
+        ),
+        MdmKey::DesktopMinimumVersion => (
+            "Minimum Cortex Code Desktop version",
+            "Oldest Cortex Code Desktop version allowed to start.",
+        ),
+        MdmKey::ManagedSettingsBase64 => (
+            "Embedded managed settings",
+            "The whole managed-settings.json in base64; on Windows the Warden agent delivers the file instead.",
+        ),
+    }
+}
+
+fn template(
+    name: &str,
+    display_name: &str,
+    description: String,
+    supported_on: &str,
+    policies: Vec<AdmxPolicy>,
+) -> AdmxTemplate {
+    AdmxTemplate {
+        namespace: format!("Warden.Policies.{name}"),
+        prefix: name.to_ascii_lowercase(),
+        revision: "1.0".to_owned(),
+        display_name: display_name.to_owned(),
+        description,
+        category_id: name.to_owned(),
+        category_display_name: display_name.to_owned(),
+        supported_on_id: format!("SUPPORTED_{name}"),
+        supported_on_display_name: supported_on.to_owned(),
+        policies,
+    }
+}
+
+/// One policy per value this profile sets, so the template and the `.reg` name
+/// the same values; each help text ends with the compiled value to enter.
+fn cortex_template(plan: &Plan<'_>) -> AdmxTemplate {
+    let policies = plan
+        .cortex
+        .iter()
+        .map(|(key, value)| {
+            let (title, help) = cortex_text(*key);
+            let name = key.as_str();
+            let (kind, shown) = match value {
+                Val::Sz(text) => (
+                    AdmxPolicyKind::Text {
+                        max_length: u32::try_from(utf16_len(text))
+                            .unwrap_or(u32::MAX)
+                            .max(SHORT_TEXT_MAX),
+                        required: true,
+                        label: title.to_owned(),
+                    },
+                    text.clone(),
+                ),
+                Val::Dword(n) => (
+                    AdmxPolicyKind::Boolean,
+                    if *n == 1 { "Enabled" } else { "Disabled" }.to_owned(),
+                ),
+            };
+            AdmxPolicy {
+                id: name.to_owned(),
+                class: PolicyClass::Machine,
+                key: cortex_code::KEY.to_owned(),
+                value_name: name.to_owned(),
+                display_name: title.to_owned(),
+                explain: format!(
+                    "{help}\n\nValue compiled for profile {}: {shown}",
+                    plan.profile_id
+                ),
+                kind,
+            }
+        })
+        .collect();
+    template(
+        CORTEX_TEMPLATE,
+        "Cortex Code",
+        format!(
+            "Cortex Code machine policy compiled by Warden for profile {} ({}).",
+            plan.profile_id, plan.profile_name
+        ),
+        "Cortex Code CLI 1.1.104 and Desktop 1.21.6 or later on Windows",
+        policies,
+    )
+}
+
+fn agent_template(plan: &Plan<'_>) -> AdmxTemplate {
+    let policies = vec![
+        AdmxPolicy {
+            id: warden_agent::POLICY_BUNDLE.name.to_owned(),
+            class: PolicyClass::Machine,
+            key: warden_agent::KEY.to_owned(),
+            value_name: warden_agent::POLICY_BUNDLE.name.to_owned(),
+            display_name: "Signed policy bundle".to_owned(),
+            explain: format!(
+                "The signed Warden policy bundle as one line of JSON, exactly as windows/Registry.pol and the Intune scripts of the compile for profile {} carry it. The agent verifies it against its pinned trust root and ignores a bundle that fails. It is longer than the {INTUNE_ADMX_STRING_LIMIT}-character limit of Intune's editor for imported ADMX: with Intune, use the remediation scripts.",
+                plan.profile_id
+            ),
+            kind: AdmxPolicyKind::Text {
+                max_length: MAX_POL_BUNDLE_UNITS as u32,
+                required: true,
+                label: "Bundle JSON".to_owned(),
+            },
+        },
+        AdmxPolicy {
+            id: warden_agent::POLICY_SERIAL.name.to_owned(),
+            class: PolicyClass::Machine,
+            key: warden_agent::KEY.to_owned(),
+            value_name: warden_agent::POLICY_SERIAL.name.to_owned(),
+            display_name: "Policy serial".to_owned(),
+            explain: format!(
+                "The serial of the signed bundle, for detection rules and reports; the serial inside the bundle stays authoritative.\n\nValue compiled for profile {}: {}",
+                plan.profile_id, plan.serial
+            ),
+            kind: AdmxPolicyKind::Decimal {
+                min: 0,
+                max: u32::MAX,
+                label: "Serial".to_owned(),
+            },
+        },
+    ];
+    template(
+        AGENT_TEMPLATE,
+        "Warden agent",
+        format!(
+            "The signed policy the Warden agent enforces, compiled for profile {} ({}).",
+            plan.profile_id, plan.profile_name
+        ),
+        "Warden agent on Windows 10 or later",
+        policies,
+    )
+}
+
+/// A PowerShell expression whose value is `s`, in printable ASCII only:
+/// single-quoted runs (where `$`, backtick and `"` are literal and `'` is doubled)
+/// joined with `[char]0xNNNN` for every other UTF-16 unit.
+fn powershell_string(s: &str) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut run = String::new();
+    for c in s.chars() {
+        if (' '..='~').contains(&c) {
+            if c == '\'' {
+                run.push('\'');
+            }
+            run.push(c);
+        } else {
+            if !run.is_empty() || parts.is_empty() {
+                parts.push(format!("'{run}'"));
+                run.clear();
+            }
+            let mut units = [0u16; 2];
+            for unit in c.encode_utf16(&mut units) {
+                parts.push(format!("[char]0x{unit:04X}"));
+            }
+        }
+    }
+    if !run.is_empty() || parts.is_empty() {
+        parts.push(format!("'{run}'"));
+    }
+    if parts.len() == 1 {
+        parts.remove(0)
+    } else {
+        format!("({})", parts.join(" + "))
+    }
+}
+
+/// `[Microsoft.Win32.RegistryKey]::SetValue` takes a DWORD as `Int32`, so the
+/// value is written as the `Int32` with the same bits.
+fn powershell_dword(n: u32) -> String {
+    i32::from_ne_bytes(n.to_ne_bytes()).to_string()
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Script {
+    Detect,
+    Remediate,
+    Install,
+}
+
+const RELAUNCH_64: &str = r"# Intune may start a 32-bit PowerShell, which sees the WOW6432Node registry view and
+# the 32-bit Program Files: start again in the 64-bit one.
+if ([Environment]::Is64BitOperatingSystem -and -not [Environment]::Is64BitProcess) {
+    $native = Join-Path $env:WINDIR 'sysnative\WindowsPowerShell\v1.0\powershell.exe'
+    & $native -NoProfile -NonInteractive -ExecutionPolicy Bypass -File $PSCommandPath
+    exit $LASTEXITCODE
+}
+";
+
+const OPEN_HKLM: &str = r"function Open-Hklm64 {
+    [Microsoft.Win32.RegistryKey]::OpenBaseKey(
+        [Microsoft.Win32.RegistryHive]::LocalMachine,
+        [Microsoft.Win32.RegistryView]::Registry64)
+}
+";
+
+const WRITE_POLICY: &str = r"# Makes each key hold exactly the values above: stale values are removed.
+function Write-WardenPolicy {
+    $hklm = Open-Hklm64
+    try {
+        foreach ($path in $PolicyKeys) {
+            $wanted = @($Policy | Where-Object { $_.Key -eq $path })
+            $key = $hklm.CreateSubKey($path)
+            try {
+                foreach ($name in $key.GetValueNames()) {
+                    if (@($wanted | Where-Object { $_.Name -eq $name }).Count -eq 0) {
+                        $key.DeleteValue($name)
+                    }
+                }
+                foreach ($v in $wanted) {
+                    $key.SetValue($v.Name, $v.Data, [Microsoft.Win32.RegistryValueKind]$v.Kind)
+                }
+            } finally {
+                $key.Dispose()
+            }
+        }
+    } finally {
+        $hklm.Dispose()
+    }
+}
+";
+
+const FIND_DRIFT: &str = r"# Names of the values that are missing, of another type or data, or not expected.
+function Get-WardenPolicyDrift {
+    $drift = New-Object System.Collections.Generic.List[string]
+    $hklm = Open-Hklm64
+    try {
+        foreach ($path in $PolicyKeys) {
+            $wanted = @($Policy | Where-Object { $_.Key -eq $path })
+            $key = $hklm.OpenSubKey($path)
+            if ($null -eq $key) {
+                foreach ($v in $wanted) { $drift.Add($v.Name) }
+                continue
+            }
+            try {
+                $present = @($key.GetValueNames())
+                foreach ($v in $wanted) {
+                    if (($present -notcontains $v.Name) -or
+                        ($key.GetValueKind($v.Name) -ne [Microsoft.Win32.RegistryValueKind]$v.Kind) -or
+                        -not ($key.GetValue($v.Name, $null, 'DoNotExpandEnvironmentNames') -ceq $v.Data)) {
+                        $drift.Add($v.Name)
+                    }
+                }
+                foreach ($name in $present) {
+                    if (@($wanted | Where-Object { $_.Name -eq $name }).Count -eq 0) {
+                        $drift.Add($name)
+                    }
+                }
+            } finally {
+                $key.Dispose()
+            }
+        }
+    } finally {
+        $hklm.Dispose()
+    }
+    return ,$drift
+}
+";
+
+fn script(plan: &Plan<'_>, which: Script) -> Vec<u8> {
+    let mut s = String::new();
+    let (title, purpose) = match which {
+        Script::Detect => (
+            "Intune Remediations: detection script",
+            "Exits 1 (run the remediation) when the policy values under HKLM differ from this\n# profile's, when warden-agent is missing, or when `warden-agent check --format intune`\n# reports non-compliance; prints one line for the Intune report.",
+        ),
+        Script::Remediate => (
+            "Intune Remediations: remediation script",
+            "Writes this profile's policy values under HKLM (64-bit view), removes stale ones,\n# then runs `warden-agent enforce --system`.",
+        ),
+        Script::Install => (
+            "Intune platform script: first install",
+            "Writes this profile's policy values under HKLM (64-bit view) and, when the agent is\n# already installed, runs `warden-agent enforce --system`. It places no program: the\n# agent package (packaging/windows) is deployed separately, as a Win32 app, and its\n# startup task enforces the policy once it is installed.",
+        ),
+    };
+    let _ = write!(
+        s,
+        "# Warden {title} for profile `{id}` (serial {serial}).\n\
+         # Generated by `warden compile`; the values below are the signed policy, do not edit.\n\
+         # {purpose}\n\
+         # Run as SYSTEM (\"Run this script using the logged-on credentials\": No).\n\
+         \n\
+         Set-StrictMode -Version Latest\n\
+         $ErrorActionPreference = 'Stop'\n\
+         \n\
+         {RELAUNCH_64}\n",
+        id = plan.profile_id,
+        serial = plan.serial,
+    );
+    write_values(&mut s, plan);
+    let _ = writeln!(
+        s,
+        "$Agent = Join-Path $env:ProgramFiles {}\n",
+        powershell_string(&format!("{AGENT_INSTALL_DIR}\\{AGENT_EXE}"))
+    );
+    s.push_str(OPEN_HKLM);
+    s.push('\n');
+    match which {
+        Script::Detect => {
+            s.push_str(FIND_DRIFT);
+            s.push_str(DETECT_BODY);
+        }
+        Script::Remediate => {
+            s.push_str(WRITE_POLICY);
+            s.push_str(REMEDIATE_BODY);
+        }
+        Script::Install => {
+            s.push_str(WRITE_POLICY);
+            s.push_str(INSTALL_BODY);
+        }
+    }
+    s.replace('\n', "\r\n").into_bytes()
+}
+
+fn write_values(s: &mut String, plan: &Plan<'_>) {
+    s.push_str("# The policy: key below HKLM, value name, registry kind, data.\n");
+    let keys = plan.keys();
+    let _ = writeln!(
+        s,
+        "$PolicyKeys = @({})",
+        keys.iter()
+            .map(|(k, _)| powershell_string(k.path()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    s.push_str("$Policy = @(\n");
+    for (key, values) in &keys {
+        for (name, value) in values {
+            let (kind, data) = match value {
+                Val::Dword(n) => ("DWord", powershell_dword(*n)),
+                Val::Sz(text) => ("String", powershell_string(text)),
+            };
+            let _ = writeln!(
+                s,
+                "    @{{ Key = {}; Name = {}; Kind = '{kind}'; Data = {data} }}",
+                powershell_string(key.path()),
+                powershell_string(name),
+            );
+        }
+    }
+    s.push_str(")\n\n");
+}
+
+const DETECT_BODY: &str = r"
+$drift = Get-WardenPolicyDrift
+if ($drift.Count -gt 0) {
+    Write-Output ('NON-COMPLIANT: policy values differ: ' + ($drift -join ', '))
+    exit 1
+}
+if (-not (Test-Path -LiteralPath $Agent -PathType Leaf)) {
+    Write-Output ('NON-COMPLIANT: warden-agent is not installed at ' + $Agent)
+    exit 1
+}
+# A native command's exit code is not an error; keep its stderr out of the error stream.
+$ErrorActionPreference = 'Continue'
+$lines = @(& $Agent check --format intune)
+$code = $LASTEXITCODE
+$ErrorActionPreference = 'Stop'
+if ($lines.Count -gt 0) {
+    Write-Output $lines[0]
+} else {
+    Write-Output ('NON-COMPLIANT: warden-agent check printed nothing (exit ' + $code + ')')
+}
+# 0 compliant; 1 non-compliant and 2 cannot evaluate both ask for the remediation.
+if ($code -eq 0) { exit 0 }
+exit 1
+";
+
+const REMEDIATE_BODY: &str = r"
+Write-WardenPolicy
+if (-not (Test-Path -LiteralPath $Agent -PathType Leaf)) {
+    Write-Output ('Policy values written; warden-agent is not installed at ' + $Agent)
+    exit 1
+}
+$ErrorActionPreference = 'Continue'
+& $Agent enforce --system
+$code = $LASTEXITCODE
+exit $code
+";
+
+const INSTALL_BODY: &str = r"
+Write-WardenPolicy
+if (-not (Test-Path -LiteralPath $Agent -PathType Leaf)) {
+    Write-Output ('Policy values written; warden-agent is not installed yet at ' + $Agent)
+    exit 0
+}
+$ErrorActionPreference = 'Continue'
+& $Agent enforce --system
+$code = $LASTEXITCODE
+exit $code
+";
+
+struct Sizes {
+    reg: usize,
+    pol: usize,
+    remediate: usize,
+}
+
+fn readme(plan: &Plan<'_>, sizes: &Sizes) -> Vec<u8> {
+    let bundle_units = utf16_len(&plan.bundle);
+    let longest_cortex = plan
+        .cortex
+        .iter()
+        .filter_map(|(k, v)| match v {
+            Val::Sz(s) => Some((utf16_len(s), k.as_str())),
+            Val::Dword(_) => None,
+        })
+        .max();
+    let cortex_names: Vec<&str> = plan.cortex.iter().map(|(k, _)| k.as_str()).collect();
+    let id = plan.profile_id;
+    let mut s = String::new();
+    let _ = write!(
+        s,
+        "# Windows delivery for `{id}` (serial {serial})
+
+Generated by `warden compile`. Two registry keys carry the policy, both under
+`HKEY_LOCAL_MACHINE` (Cortex Code reads the machine hive only):
+
+| key | values |
+|---|---|
+| `{cortex_key}` | {cortex_list} |
+| `{agent_key}` | `PolicyBundle` (REG_SZ, the signed bundle), `PolicySerial` (REG_DWORD) |
+
+Cortex Code's `managed-settings.json` is not in the registry: the Warden agent
+(`warden-agent enforce --system`) writes it to `%ProgramData%\\Cortex\\` from the
+verified bundle and keeps its ACL safe.
+
+## Files
+
+| file | what it is |
+|---|---|
+| `{id}.reg` | both keys, for a manual `reg import` or a test machine. Deletes each key first, so it leaves exactly these values. UTF-16LE with BOM, CRLF, as regedit writes. |
+| `Registry.pol` | the same values for a GPO's `Machine` folder (PReg format). Group Policy removes what the GPO's previous file set before applying a new one. |
+| `CortexCode.admx`, `en-US/CortexCode.adml` | Group Policy template for the Cortex Code values this profile sets; each policy's help shows the value to enter. |
+| `WardenAgent.admx`, `en-US/WardenAgent.adml` | Group Policy template for the agent's bundle and serial. |
+| `intune/detect.ps1` | Intune Remediations detection: exits 1 when the registry values differ from this profile's, when the agent is missing, or when `warden-agent check --format intune` is not compliant; prints one line. |
+| `intune/remediate.ps1` | Intune Remediations remediation: writes the values (removing stale ones) through the 64-bit registry view, then runs `warden-agent enforce --system`. |
+| `intune/install.ps1` | Intune platform script for the first install: writes the values and runs the agent if it is already there. It installs no program: deploy the agent package (`packaging/windows/install.ps1`, as a Win32 app) separately; the agent's startup task applies the policy once installed. |
+
+The scripts are printable ASCII with CRLF line ends (readable as UTF-8 without
+BOM and in any ANSI code page); characters outside ASCII are written as
+`[char]0xNNNN`. Run them as SYSTEM: in Intune set \"Run this script using the
+logged-on credentials\" to No. They start themselves again in 64-bit PowerShell
+when Intune launches the 32-bit one, and write through the 64-bit registry view
+either way. \"Enforce script signature check\" needs the scripts signed with
+your code-signing certificate first.
+
+## Which route
+
+- **Intune (recommended for Intune-managed devices): Remediations.** Create a
+  remediation with `detect.ps1` and `remediate.ps1`, run as SYSTEM, in 64-bit
+  PowerShell, on a schedule (daily, or hourly for faster roll-out). Add
+  `install.ps1` as a platform script if devices should get the values at enrolment.
+  The bundle is {bundle_units} characters, over the {intune_cap}-character string limit of
+  Intune's editor for imported ADMX, so the ADMX route cannot carry it.
+- **Intune, ADMX import or ingestion, Cortex Code values only.** Cortex Code's
+  values are short ({longest}). But Intune refuses custom ADMX that write below
+  `Software\\Policies\\Microsoft` unless the product is on Microsoft's allow-list,
+  and Cortex Code's key is there: try `CortexCode.admx` on a test group before
+  relying on it, and deliver the agent's bundle with the scripts in any case.
+- **Group Policy (on-premises AD).** Either copy `Registry.pol` into the GPO's
+  `Machine` folder (`\\\\<domain>\\SYSVOL\\<domain>\\Policies\\{{GPO-GUID}}\\Machine\\`),
+  or copy the ADMX files to the central store (`PolicyDefinitions` and
+  `PolicyDefinitions\\en-US`) and set the policies in GPMC with the values shown
+  in each policy's help. `Registry.pol` is the easier way to carry the bundle,
+  which GPMC's text box takes only as one pasted line. A GPO carries at most
+  {pol_limit} bytes per value (the bundle takes {bundle_bytes}).
+- **Manual or test machine.** `reg import {id}.reg` from an elevated prompt
+  (use the 64-bit `reg.exe`: `%WINDIR%\\sysnative\\reg.exe` from a 32-bit shell).
+
+Whatever the route, install the agent package on every device: it verifies the
+bundle, writes `managed-settings.json` and reports compliance.
+
+## Sizes in this compile
+
+| item | size |
+|---|---|
+| signed bundle (`PolicyBundle`) | {bundle_units} characters, {bundle_bytes} bytes as REG_SZ (limit {pol_limit} in Registry.pol, {intune_cap} characters in Intune's ADMX editor) |
+| longest Cortex Code value | {longest} |
+| `{id}.reg` | {reg} bytes |
+| `Registry.pol` | {pol} bytes |
+| `intune/remediate.ps1` | {remediate} bytes |
+",
+        serial = plan.serial,
+        cortex_key = plan.cortex_key.full_name(),
+        agent_key = plan.agent_key.full_name(),
+        cortex_list = if cortex_names.is_empty() {
+            "(none set by this profile)".to_owned()
+        } else {
+            cortex_names
+                .iter()
+                .map(|n| format!("`{n}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        },
+        intune_cap = INTUNE_ADMX_STRING_LIMIT,
+        longest = match longest_cortex {
+            Some((len, name)) => format!("{len} characters, `{name}`"),
+            None => "no string values".to_owned(),
+        },
+        pol_limit = MAX_POL_DATA_BYTES,
+        bundle_bytes = (bundle_units + 1) * 2,
+        reg = sizes.reg,
+        pol = sizes.pol,
+        remediate = sizes.remediate,
+    );
+    s.into_bytes()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn powershell_strings_are_ascii_and_quote_safely() {
+        assert_eq!(powershell_string(""), "''");
+        assert_eq!(powershell_string("a'b$(x)"), "'a''b$(x)'");
+        assert_eq!(
+            powershell_string("ü"),
+            "('' + [char]0x00FC)",
+            "a leading non-ASCII character still yields a string"
+        );
+        assert_eq!(
+            powershell_string("a\u{2019}b"),
+            "('a' + [char]0x2019 + 'b')"
+        );
+        assert_eq!(
+            powershell_string("\u{1F600}"),
+            "('' + [char]0xD83D + [char]0xDE00)"
+        );
+        assert_eq!(powershell_string("x\ty"), "('x' + [char]0x0009 + 'y')");
+    }
+
+    #[test]
+    fn dwords_keep_their_bits() {
+        assert_eq!(powershell_dword(1), "1");
+        assert_eq!(powershell_dword(u32::MAX), "-1");
+        assert_eq!(powershell_dword(0x8000_0000), "-2147483648");
+    }
+}

@@ -1,0 +1,391 @@
+//! The Windows delivery backend over every example profile: which files, their
+//! determinism, and what the registry files, scripts and README hold.
+
+mod windows_support;
+
+use std::collections::BTreeMap;
+
+use warden_compile::windows::{MAX_POL_BUNDLE_UNITS, WindowsError, cortex_registry_values};
+use warden_compile::{CompileError, Context, DeliveryBackend, MdmKey, MdmValue, WindowsBackend};
+use warden_registry::{RegFile, RegTree, RegValue, read_pol};
+use windows_support::{
+    ScriptData, agent_key, cortex_key, examples, fake_bundle, intended, load, script_values,
+    windows_artifacts,
+};
+
+const SCRIPTS: [&str; 3] = [
+    "windows/intune/detect.ps1",
+    "windows/intune/remediate.ps1",
+    "windows/intune/install.ps1",
+];
+
+#[test]
+fn every_example_yields_the_same_files_twice() {
+    for path in examples() {
+        let p = load(&path);
+        let bundle = fake_bundle(p.identity.serial);
+        let first = windows_artifacts(&p, &bundle).unwrap();
+        let second = windows_artifacts(&p, &bundle).unwrap();
+        assert_eq!(first, second, "{}", path.display());
+        let names: Vec<&str> = first.keys().map(String::as_str).collect();
+        let reg = format!("windows/{}.reg", p.identity.id);
+        let mut expected = vec![
+            "windows/CortexCode.admx",
+            "windows/README.md",
+            "windows/Registry.pol",
+            "windows/WardenAgent.admx",
+            "windows/en-US/CortexCode.adml",
+            "windows/en-US/WardenAgent.adml",
+            "windows/intune/detect.ps1",
+            "windows/intune/install.ps1",
+            "windows/intune/remediate.ps1",
+            reg.as_str(),
+        ];
+        expected.sort_unstable();
+        assert_eq!(names, expected, "{}", path.display());
+    }
+}
+
+#[test]
+fn reg_file_replaces_both_keys_with_the_intended_values() {
+    for path in examples() {
+        let p = load(&path);
+        let bundle = fake_bundle(p.identity.serial);
+        let files = windows_artifacts(&p, &bundle).unwrap();
+        let bytes = &files[&format!("windows/{}.reg", p.identity.id)];
+        assert!(bytes.starts_with(&[0xFF, 0xFE]), "UTF-16LE with BOM");
+        let reg = RegFile::parse(bytes).unwrap();
+
+        // A machine with values from an older policy: importing leaves none of them.
+        let mut machine = RegTree::new();
+        machine.set(
+            &cortex_key(),
+            "CortexManagedSettingsBase64",
+            RegValue::Sz("e30=".into()),
+        );
+        machine.set(
+            &cortex_key(),
+            "CortexMinimumVersion",
+            RegValue::Sz("0.1".into()),
+        );
+        machine.set(&agent_key(), "Stale", RegValue::Dword(9));
+        machine.apply(&reg);
+
+        let want = intended(&p, std::str::from_utf8(&bundle).unwrap());
+        for (key, values) in &want {
+            assert_eq!(
+                machine.values(key).as_ref(),
+                Some(values),
+                "{}: {key}",
+                path.display()
+            );
+        }
+        assert_eq!(machine.keys().count(), want.len());
+    }
+}
+
+#[test]
+fn registry_pol_holds_the_same_values() {
+    for path in examples() {
+        let p = load(&path);
+        let bundle = fake_bundle(p.identity.serial);
+        let files = windows_artifacts(&p, &bundle).unwrap();
+        let entries = read_pol(&files["windows/Registry.pol"]).unwrap();
+        let got: BTreeMap<(String, String), RegValue> = entries
+            .into_iter()
+            .map(|e| ((e.key, e.value_name), e.value))
+            .collect();
+        let want: BTreeMap<(String, String), RegValue> =
+            intended(&p, std::str::from_utf8(&bundle).unwrap())
+                .into_iter()
+                .flat_map(|(key, values)| {
+                    values
+                        .into_iter()
+                        .map(move |(name, v)| ((key.path().to_owned(), name), v))
+                })
+                .collect();
+        assert_eq!(got, want, "{}", path.display());
+    }
+}
+
+#[test]
+fn cortex_values_follow_the_mdm_values() {
+    for path in examples() {
+        let p = load(&path);
+        let out = warden_compile::compile(&p).unwrap();
+        let mdm = &out.context().mdm;
+        let values = cortex_registry_values(mdm);
+        let names: Vec<&str> = values.iter().map(|(n, _)| n.as_str()).collect();
+        let expected: Vec<&str> = mdm
+            .iter()
+            .map(|(k, _)| k.as_str())
+            .filter(|n| *n != "CortexManagedSettingsBase64")
+            .collect();
+        assert_eq!(names, expected, "{}", path.display());
+        for ((key, mdm_value), (_, reg)) in mdm
+            .iter()
+            .filter(|(k, _)| *k != MdmKey::ManagedSettingsBase64)
+            .zip(&values)
+        {
+            match (mdm_value, reg) {
+                (MdmValue::Bool(b), RegValue::Dword(n)) => assert_eq!(*n, u32::from(*b)),
+                (MdmValue::String(s), RegValue::Sz(r)) => assert_eq!(s, r, "{key:?}"),
+                (MdmValue::StringList(list), RegValue::Sz(r)) => {
+                    assert!(!r.contains(' '), "compact JSON: {r}");
+                    assert_eq!(&serde_json::from_str::<Vec<String>>(r).unwrap(), list);
+                }
+                other => panic!("{key:?}: unexpected pair {other:?}"),
+            }
+        }
+    }
+    // The profile setting every version key, enabled and the per-account object.
+    let sso = load(&warden_testkit::repo_root().join("profiles/examples/sso-only.toml"));
+    let out = warden_compile::compile(&sso).unwrap();
+    let values: BTreeMap<String, RegValue> = cortex_registry_values(&out.context().mdm)
+        .into_iter()
+        .collect();
+    assert_eq!(values["CortexEnabled"], RegValue::Dword(1));
+    assert_eq!(
+        values["CortexDesktopMinimumVersion"],
+        RegValue::Sz("1.21.6".into())
+    );
+    let base = load(&warden_testkit::repo_root().join("profiles/examples/org-baseline.toml"));
+    let out = warden_compile::compile(&base).unwrap();
+    let MdmValue::String(by_account) = out
+        .context()
+        .mdm
+        .get(MdmKey::AllowedAuthMethodsByAccount)
+        .unwrap()
+    else {
+        panic!("per-account methods are a JSON string")
+    };
+    let values: BTreeMap<String, RegValue> = cortex_registry_values(&out.context().mdm)
+        .into_iter()
+        .collect();
+    assert_eq!(
+        values["CortexAllowedAuthMethodsByAccount"],
+        RegValue::Sz(by_account.clone())
+    );
+}
+
+fn text(bytes: &[u8]) -> &str {
+    std::str::from_utf8(bytes).unwrap()
+}
+
+#[test]
+fn scripts_are_ascii_crlf_and_strict() {
+    let p = load(&examples()[0]);
+    let files = windows_artifacts(&p, &fake_bundle(p.identity.serial)).unwrap();
+    for name in SCRIPTS {
+        let bytes = &files[name];
+        assert!(!bytes.starts_with(&[0xEF, 0xBB, 0xBF]), "{name}: no BOM");
+        assert!(
+            bytes
+                .iter()
+                .all(|b| b.is_ascii() && (*b >= 0x20 || *b == b'\r' || *b == b'\n')),
+            "{name}: printable ASCII only"
+        );
+        let t = text(bytes);
+        assert_eq!(
+            t.matches('\n').count(),
+            t.matches("\r\n").count(),
+            "{name}: CRLF line ends"
+        );
+        for needle in [
+            "Set-StrictMode -Version Latest\r\n",
+            "$ErrorActionPreference = 'Stop'\r\n",
+            r"$native = Join-Path $env:WINDIR 'sysnative\WindowsPowerShell\v1.0\powershell.exe'",
+            "[Environment]::Is64BitOperatingSystem -and -not [Environment]::Is64BitProcess",
+            "[Microsoft.Win32.RegistryView]::Registry64",
+            r"$Agent = Join-Path $env:ProgramFiles 'Warden\warden-agent.exe'",
+        ] {
+            assert!(t.contains(needle), "{name} lacks {needle}");
+        }
+        assert!(
+            t.find("Set-StrictMode").unwrap() < t.find("sysnative").unwrap(),
+            "{name}: strict before anything runs"
+        );
+    }
+    let detect = text(&files["windows/intune/detect.ps1"]);
+    assert!(detect.contains("& $Agent check --format intune"));
+    assert!(!detect.contains("SetValue"), "detection never writes");
+    for name in ["windows/intune/remediate.ps1", "windows/intune/install.ps1"] {
+        let t = text(&files[name]);
+        assert!(t.contains("& $Agent enforce --system"), "{name}");
+        assert!(t.contains("Write-WardenPolicy\r\n"), "{name}");
+    }
+}
+
+#[test]
+fn scripts_embed_exactly_the_policy_values() {
+    for path in examples() {
+        let p = load(&path);
+        let bundle = fake_bundle(p.identity.serial);
+        let files = windows_artifacts(&p, &bundle).unwrap();
+        let want: Vec<(String, String, String, ScriptData)> =
+            intended(&p, std::str::from_utf8(&bundle).unwrap())
+                .into_iter()
+                .flat_map(|(key, values)| {
+                    values.into_iter().map(move |(name, v)| {
+                        let (kind, data) = match v {
+                            RegValue::Dword(n) => ("DWord", ScriptData::Int(i64::from(n as i32))),
+                            RegValue::Sz(s) => ("String", ScriptData::Str(s)),
+                            other => panic!("unexpected {other:?}"),
+                        };
+                        (key.path().to_owned(), name, kind.to_owned(), data)
+                    })
+                })
+                .collect();
+        for name in SCRIPTS {
+            let mut got: Vec<(String, String, String, ScriptData)> =
+                script_values(text(&files[name]))
+                    .into_iter()
+                    .map(|v| (v.key, v.name, v.kind, v.data))
+                    .collect();
+            got.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+            let mut want = want.clone();
+            want.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+            assert_eq!(got, want, "{}: {name}", path.display());
+        }
+    }
+}
+
+#[test]
+fn quotes_and_subexpressions_round_trip_through_the_scripts() {
+    let p = load(&examples()[0]);
+    let tricky = r#"{"a":"it's '' $(Remove-Item C:\\ -Recurse) `$x ${env:PATH} @' ’‘ ü"}"#;
+    let files = windows_artifacts(&p, tricky.as_bytes()).unwrap();
+    for name in SCRIPTS {
+        let values = script_values(text(&files[name]));
+        let bundle = values.iter().find(|v| v.name == "PolicyBundle").unwrap();
+        assert_eq!(bundle.data, ScriptData::Str(tricky.to_owned()), "{name}");
+        // The `$(…)` sits inside a single-quoted run, never a double-quoted one.
+        assert!(!text(&files[name]).contains("\"$("), "{name}");
+    }
+}
+
+#[test]
+fn readme_explains_routes_with_this_compiles_sizes() {
+    let p = load(&examples()[0]);
+    let bundle = fake_bundle(p.identity.serial);
+    let files = windows_artifacts(&p, &bundle).unwrap();
+    let readme = text(&files["windows/README.md"]);
+    let reg = format!("windows/{}.reg", p.identity.id);
+    for needle in [
+        format!("| `{}.reg` | {} bytes |", p.identity.id, files[&reg].len()),
+        format!(
+            "| `Registry.pol` | {} bytes |",
+            files["windows/Registry.pol"].len()
+        ),
+        format!(
+            "| `intune/remediate.ps1` | {} bytes |",
+            files["windows/intune/remediate.ps1"].len()
+        ),
+        format!(
+            "{} characters, {} bytes as REG_SZ",
+            bundle.len() - "über’s 😀".len() + "über’s 😀".encode_utf16().count(),
+            (std::str::from_utf8(&bundle).unwrap().encode_utf16().count() + 1) * 2
+        ),
+        "Remediations".to_owned(),
+        "1023-character".to_owned(),
+        "Software\\Policies\\Microsoft".to_owned(),
+    ] {
+        assert!(readme.contains(&needle), "README lacks {needle}:\n{readme}");
+    }
+}
+
+fn windows_error(err: CompileError) -> WindowsError {
+    match err {
+        CompileError::Backend { backend, source } => {
+            assert_eq!(backend, "windows");
+            *source.downcast::<WindowsError>().unwrap()
+        }
+        other => panic!("not a backend error: {other}"),
+    }
+}
+
+#[test]
+fn refuses_what_the_registry_cannot_carry() {
+    let p = load(&examples()[0]);
+    let err = windows_error(windows_artifacts(&p, b"{\"a\":\"\xFF\"}").unwrap_err());
+    assert!(matches!(err, WindowsError::BundleNotUtf8), "{err}");
+    let err = windows_error(windows_artifacts(&p, b"not json\n").unwrap_err());
+    assert!(matches!(err, WindowsError::BundleNotJson), "{err}");
+    let err = windows_error(windows_artifacts(&p, b"").unwrap_err());
+    assert!(matches!(err, WindowsError::BundleNotJson), "{err}");
+
+    let huge = format!(r#"{{"payload":"{}"}}"#, "A".repeat(MAX_POL_BUNDLE_UNITS));
+    let err = windows_error(windows_artifacts(&p, huge.as_bytes()).unwrap_err());
+    assert!(
+        matches!(err, WindowsError::BundleTooLargeForPol { size, limit: 65_535 } if size > 65_535),
+        "{err}"
+    );
+    assert!(
+        err.to_string().contains("remediate.ps1"),
+        "names the route: {err}"
+    );
+    // The largest bundle a record can carry still fits.
+    let fits = format!(
+        r#"{{"payload":"{}"}}"#,
+        "A".repeat(MAX_POL_BUNDLE_UNITS - r#"{"payload":""}"#.len())
+    );
+    let files = windows_artifacts(&p, fits.as_bytes()).unwrap();
+    assert_eq!(read_pol(&files["windows/Registry.pol"]).unwrap().len(), {
+        let out = warden_compile::compile(&p).unwrap();
+        cortex_registry_values(&out.context().mdm).len() + 2
+    });
+
+    let mut big_serial = p.clone();
+    big_serial.identity.serial = u64::from(u32::MAX) + 1;
+    let cx = Context::new(&big_serial).unwrap();
+    let err = windows_error(WindowsBackend.artifacts(&cx, &fake_bundle(1)).unwrap_err());
+    assert!(
+        matches!(err, WindowsError::SerialOutOfRange { serial } if serial == 1 << 32),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_bundle_spread_over_lines_is_written_on_one() {
+    let p = load(&examples()[0]);
+    let pretty = b"{\n  \"payloadType\": \"application/vnd.in-toto+json\",\n  \"payload\": \"e30=\",\n  \"signatures\": []\n}\n";
+    let files = windows_artifacts(&p, pretty).unwrap();
+    let reg = RegFile::parse(&files[&format!("windows/{}.reg", p.identity.id)]).unwrap();
+    let mut tree = RegTree::new();
+    tree.apply(&reg);
+    assert_eq!(
+        tree.values(&agent_key()).unwrap()["PolicyBundle"],
+        RegValue::Sz(
+            r#"{"payloadType":"application/vnd.in-toto+json","payload":"e30=","signatures":[]}"#
+                .into()
+        )
+    );
+}
+
+#[test]
+fn the_pipeline_delivers_and_lists_the_windows_files() {
+    let p = load(&examples()[0]);
+    let mut out = warden_compile::compile(&p).unwrap();
+    out.add_bundle(fake_bundle(p.identity.serial)).unwrap();
+    out.deliver(&[&WindowsBackend]).unwrap();
+    let files = out.finish().unwrap();
+    let manifest: serde_json::Value = serde_json::from_slice(
+        &files
+            .iter()
+            .find(|a| a.path == "manifest.json")
+            .unwrap()
+            .bytes,
+    )
+    .unwrap();
+    let listed: Vec<&str> = manifest["artifacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["path"].as_str().unwrap())
+        .collect();
+    assert!(listed.contains(&"windows/Registry.pol"), "{listed:?}");
+    assert!(
+        listed.contains(&"windows/intune/remediate.ps1"),
+        "{listed:?}"
+    );
+}

@@ -1,0 +1,96 @@
+<#
+.SYNOPSIS
+Installs the Warden agent: the program and its trust root under
+%ProgramFiles%\Warden (SYSTEM and Administrators full control, Users read and
+execute, nothing inherited), and two scheduled tasks:
+
+  \Warden\warden-agent-system  SYSTEM, at startup and every 4 hours: warden-agent enforce --system
+  \Warden\warden-agent-user    each user at logon, least privilege:   warden-agent enforce --user
+
+Run elevated (an Intune Win32 app runs it as SYSTEM). Running it again upgrades
+in place. The policy itself is not installed here: it arrives through Group
+Policy or Intune (see the compiled windows/README.md).
+#>
+[CmdletBinding()]
+param(
+    # The agent executable to install.
+    [string]$AgentPath = (Join-Path $PSScriptRoot 'warden-agent.exe'),
+    # The trust root the agent pins.
+    [string]$TrustRoot = (Join-Path $PSScriptRoot 'trust-root.json')
+)
+
+Set-StrictMode -Version Latest
+$ErrorActionPreference = 'Stop'
+
+# A 32-bit PowerShell would install under Program Files (x86): start again in the 64-bit one.
+if ([Environment]::Is64BitOperatingSystem -and -not [Environment]::Is64BitProcess) {
+    $native = Join-Path $env:WINDIR 'sysnative\WindowsPowerShell\v1.0\powershell.exe'
+    & $native -NoProfile -NonInteractive -ExecutionPolicy Bypass -File $PSCommandPath -AgentPath $AgentPath -TrustRoot $TrustRoot
+    exit $LASTEXITCODE
+}
+
+$principal = New-Object Security.Principal.WindowsPrincipal ([Security.Principal.WindowsIdentity]::GetCurrent())
+if (-not $principal.IsInRole([Security.Principal.WindowsBuiltInRole]::Administrator)) {
+    throw 'install.ps1 must run elevated (as an administrator or SYSTEM)'
+}
+foreach ($file in @($AgentPath, $TrustRoot)) {
+    if (-not (Test-Path -LiteralPath $file -PathType Leaf)) {
+        throw "missing $file"
+    }
+}
+
+$TaskPath = '\Warden\'
+$Tasks = @(
+    @{ Name = 'warden-agent-system'; File = 'warden-agent-system.xml' }
+    @{ Name = 'warden-agent-user'; File = 'warden-agent-user.xml' }
+)
+$InstallDir = Join-Path $env:ProgramFiles 'Warden'
+
+# Well-known SIDs, so that the script works on every display language.
+$System = New-Object Security.Principal.SecurityIdentifier 'S-1-5-18'
+$Admins = New-Object Security.Principal.SecurityIdentifier 'S-1-5-32-544'
+$Users = New-Object Security.Principal.SecurityIdentifier 'S-1-5-32-545'
+
+# An upgrade replaces a program that a running task may hold open.
+foreach ($task in $Tasks) {
+    $existing = Get-ScheduledTask -TaskPath $TaskPath -TaskName $task.Name -ErrorAction SilentlyContinue
+    if ($null -ne $existing) {
+        Stop-ScheduledTask -TaskPath $TaskPath -TaskName $task.Name
+    }
+}
+
+# The folder's ACL is set before anything is copied in, so every file inherits it.
+New-Item -ItemType Directory -Path $InstallDir -Force | Out-Null
+$acl = New-Object Security.AccessControl.DirectorySecurity
+$acl.SetOwner($Admins)
+$acl.SetAccessRuleProtection($true, $false)
+$inherit = [Security.AccessControl.InheritanceFlags]'ContainerInherit, ObjectInherit'
+$none = [Security.AccessControl.PropagationFlags]::None
+$rules = @(
+    @{ Sid = $System; Rights = 'FullControl' }
+    @{ Sid = $Admins; Rights = 'FullControl' }
+    @{ Sid = $Users; Rights = 'ReadAndExecute' }
+)
+foreach ($rule in $rules) {
+    $rights = [Security.AccessControl.FileSystemRights]$rule.Rights
+    $acl.AddAccessRule((New-Object Security.AccessControl.FileSystemAccessRule -ArgumentList $rule.Sid, $rights, $inherit, $none, 'Allow'))
+}
+Set-Acl -LiteralPath $InstallDir -AclObject $acl
+
+Copy-Item -LiteralPath $AgentPath -Destination (Join-Path $InstallDir 'warden-agent.exe') -Force
+Copy-Item -LiteralPath $TrustRoot -Destination (Join-Path $InstallDir 'trust-root.json') -Force
+$uninstaller = Join-Path $PSScriptRoot 'uninstall.ps1'
+if (Test-Path -LiteralPath $uninstaller -PathType Leaf) {
+    Copy-Item -LiteralPath $uninstaller -Destination (Join-Path $InstallDir 'uninstall.ps1') -Force
+}
+
+# The task files are UTF-8 with a matching declaration (what schtasks /XML reads);
+# -Xml takes text, so the declaration is dropped.
+foreach ($task in $Tasks) {
+    $file = Join-Path (Join-Path $PSScriptRoot 'tasks') $task.File
+    $xml = [IO.File]::ReadAllText($file, [Text.Encoding]::UTF8) -replace '^\s*<\?xml[^>]*\?>\s*', ''
+    Register-ScheduledTask -TaskPath $TaskPath -TaskName $task.Name -Xml $xml -Force | Out-Null
+}
+
+Start-ScheduledTask -TaskPath $TaskPath -TaskName 'warden-agent-system'
+Write-Output "Warden agent installed in $InstallDir"
