@@ -9,3 +9,12 @@
 pub mod fsutil;
 pub mod report;
 pub mod policy;
+pub mod user;
+pub mod acl;
+pub mod drift;
+pub mod lock;
+pub mod paths;
+pub mod settings_file;
+pub mod source;
+pub mod state;
+pub mod system;

@@ -1,1 +1,270 @@
-fn main() {}
+//! `warden-agent`: the endpoint agent. A thin shell over `warden-agent-core`:
+//! parse arguments, pick system or user mode, print the report, exit with its code
+//! (0 compliant, 1 non-compliant, 2 cannot evaluate; see `docs/agent.md`).
+#![forbid(unsafe_code)]
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use warden_agent_core::paths::{Paths, Platform};
+use warden_agent_core::report::{Finding, Format, Mode, Report, Severity};
+use warden_agent_core::system::{self, Status, SystemOptions};
+use warden_agent_core::{acl, source, user};
+use warden_registry::{PolicyRegistry, RegFileRegistry};
+use warden_trust::Timestamp;
+
+/// Test-only: milliseconds to pause between the steps of a write. Honoured only
+/// with `--root`, so it can never slow a production run.
+const PACE_ENV: &str = "WARDEN_AGENT_TEST_PACE_MS";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "warden-agent",
+    version,
+    about = "Verify the signed Warden policy bundle and keep this endpoint on it",
+    long_about = "Verify the signed Warden policy bundle and keep this endpoint on it.\n\n\
+        System mode (root/SYSTEM) keeps Cortex Code's managed-settings.json exactly as signed \
+        and reports MDM drift; user mode audits and repairs the user's Snowflake connections.\n\n\
+        Exit codes: 0 compliant, 1 non-compliant, 2 cannot evaluate."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Verify and report; never writes anything.
+    Check(RunArgs),
+    /// Verify, repair what the policy says to enforce, and report.
+    Enforce(RunArgs),
+    /// Show the policy in force and the last result recorded by system mode.
+    Status(CommonArgs),
+}
+
+#[derive(Debug, Args)]
+struct RunArgs {
+    /// System mode: Cortex Code's managed settings (default when run as root).
+    #[arg(long, conflicts_with = "user")]
+    system: bool,
+    /// User mode: the user's Snowflake connections (default when run as a user).
+    #[arg(long)]
+    user: bool,
+    #[command(flatten)]
+    common: CommonArgs,
+}
+
+#[derive(Debug, Args)]
+struct CommonArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = FormatArg::Text)]
+    format: FormatArg,
+    /// Relocate every system path under DIR (for testing; no real path is touched).
+    #[arg(long, value_name = "DIR")]
+    root: Option<PathBuf>,
+    /// The home directory user mode audits (default: $HOME).
+    #[arg(long, value_name = "DIR")]
+    home: Option<PathBuf>,
+    /// Evaluate at this RFC 3339 UTC time instead of the clock (with --root only, so
+    /// a real state's trusted time can never be pushed forward by hand).
+    #[arg(long, hide = true, value_name = "RFC3339", requires = "root")]
+    now: Option<String>,
+    /// Use another OS's layout and MDM channel (with --root only).
+    #[arg(long, hide = true, value_enum, requires = "root")]
+    platform: Option<PlatformArg>,
+    /// Stand-in for the Windows registry: .reg files applied in order (with --root only).
+    #[arg(long, hide = true, value_name = "FILE", requires = "root")]
+    registry_file: Vec<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum FormatArg {
+    Text,
+    Json,
+    /// A Jamf Pro extension attribute: `<result>…</result>`.
+    Jamf,
+    /// One line for Intune remediation output.
+    Intune,
+}
+
+impl From<FormatArg> for Format {
+    fn from(f: FormatArg) -> Self {
+        match f {
+            FormatArg::Text => Format::Text,
+            FormatArg::Json => Format::Json,
+            FormatArg::Jamf => Format::Jamf,
+            FormatArg::Intune => Format::Intune,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum PlatformArg {
+    Macos,
+    Windows,
+    Linux,
+}
+
+impl From<PlatformArg> for Platform {
+    fn from(p: PlatformArg) -> Self {
+        match p {
+            PlatformArg::Macos => Platform::MacOs,
+            PlatformArg::Windows => Platform::Windows,
+            PlatformArg::Linux => Platform::Linux,
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let (output, code) = match cli.command {
+        Command::Check(args) => run(&args, false),
+        Command::Enforce(args) => run(&args, true),
+        Command::Status(args) => status(&args),
+    };
+    let mut stdout = std::io::stdout().lock();
+    // A closed pipe (an MDM that read enough) is not the agent's failure.
+    let _ = stdout.write_all(output.as_bytes());
+    let _ = stdout.flush();
+    ExitCode::from(code)
+}
+
+fn paths(common: &CommonArgs) -> Paths {
+    let platform = common
+        .platform
+        .map_or_else(Platform::current, Platform::from);
+    Paths::system(platform, common.root.as_deref())
+}
+
+fn clock(common: &CommonArgs) -> Result<Timestamp, Finding> {
+    match &common.now {
+        None => Ok(Timestamp::now()),
+        Some(text) => warden_trust::time::parse_utc(text)
+            .map_err(|e| Finding::new("invalid-argument", Severity::Error, e.to_string())),
+    }
+}
+
+/// The registry to read machine policy from: `.reg` stand-ins when given, the live
+/// registry on Windows, none elsewhere.
+fn registry(common: &CommonArgs) -> Result<Option<Box<dyn PolicyRegistry>>, Finding> {
+    if !common.registry_file.is_empty() {
+        return RegFileRegistry::open(&common.registry_file)
+            .map(|r| Some(Box::new(r) as Box<dyn PolicyRegistry>))
+            .map_err(|e| Finding::new("registry-unreadable", Severity::Error, e.to_string()));
+    }
+    #[cfg(windows)]
+    {
+        Ok(Some(Box::new(warden_registry::WindowsRegistry)))
+    }
+    #[cfg(not(windows))]
+    {
+        Ok(None)
+    }
+}
+
+fn run(args: &RunArgs, enforce: bool) -> (String, u8) {
+    let common = &args.common;
+    let format = Format::from(common.format);
+    let as_root = system::running_as_root();
+    let mode = if args.system || (!args.user && as_root) {
+        Mode::System
+    } else {
+        Mode::User
+    };
+    let prepared = clock(common).and_then(|now| Ok((now, registry(common)?)));
+    let (now, registry) = match prepared {
+        Ok(v) => v,
+        Err(finding) => {
+            let report = Report::cannot_evaluate(mode, vec![finding]);
+            return (report.render(format), report.exit_code());
+        }
+    };
+    let paths = paths(common);
+    let registry = registry.as_deref();
+    let report = match mode {
+        Mode::System => {
+            let relocated = common.root.is_some();
+            let acl = acl::native();
+            let opts = SystemOptions {
+                owner_uid: if relocated {
+                    system::effective_uid()
+                } else {
+                    0
+                },
+                paths,
+                clock: now,
+                registry,
+                acl: acl.as_ref(),
+                pace: relocated
+                    .then(|| std::env::var(PACE_ENV).ok()?.parse().ok())
+                    .flatten()
+                    .map(Duration::from_millis),
+            };
+            if enforce {
+                system::enforce(&opts)
+            } else {
+                system::check(&opts)
+            }
+        }
+        Mode::User => match source::load_for_user(&paths, registry, now) {
+            Err(findings) => Report::cannot_evaluate(Mode::User, findings),
+            Ok(policy) => {
+                let Some(home) = common.home.clone().or_else(home_dir) else {
+                    let finding = Finding::new(
+                        "no-home",
+                        Severity::Error,
+                        "no home directory: pass --home or set HOME",
+                    );
+                    let report = Report::cannot_evaluate(Mode::User, vec![finding]);
+                    return (report.render(format), report.exit_code());
+                };
+                let opts = user::UserOptions {
+                    home,
+                    env: std::env::vars().collect::<BTreeMap<_, _>>(),
+                    running_as_root: as_root,
+                };
+                if enforce {
+                    user::enforce(&policy, &opts)
+                } else {
+                    user::check(&policy, &opts)
+                }
+            }
+        },
+    };
+    (report.render(format), report.exit_code())
+}
+
+fn home_dir() -> Option<PathBuf> {
+    let var = if cfg!(windows) { "USERPROFILE" } else { "HOME" };
+    std::env::var_os(var)
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute())
+}
+
+fn status(common: &CommonArgs) -> (String, u8) {
+    let format = Format::from(common.format);
+    match Status::load(&paths(common)) {
+        Ok(status) => (status.render(format), status.exit_code()),
+        Err(e) => {
+            let finding = Finding::new("state-invalid", Severity::Error, e.to_string());
+            let report = Report::cannot_evaluate(Mode::System, vec![finding]);
+            (report.render(format), report.exit_code())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    #[test]
+    fn cli_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,104 @@
+//! Windows access control for Cortex Code's folder.
+//!
+//! Cortex Code ignores `managed-settings.json` when its folder or file can be
+//! written by non-administrators, and `%ProgramData%` lets every user create
+//! folders (and grants CREATOR OWNER full control over them), so a user could
+//! create `%ProgramData%\Cortex` first and own it. System mode therefore resets the
+//! folder's ACL on every `enforce`: SYSTEM and Administrators full control, Users
+//! read and execute, nothing inherited, owner Administrators; the file then
+//! inherits exactly that.
+//!
+//! The repair sits behind [`DirectoryAcl`] so the logic stays testable off Windows:
+//! [`Icacls`] runs the system's `icacls.exe` with well-known SIDs (locale
+//! independent); [`PosixModes`] does nothing because Unix ownership and mode bits
+//! are checked and repaired by the caller. Limits: `icacls` cannot be asked whether
+//! the ACL is already right without parsing localized output, so `check` does not
+//! inspect ACLs and `enforce` re-applies them every time (idempotent); explicit
+//! entries for principals other than those removed below are left in place.
+
+use std::io;
+use std::path::Path;
+
+/// Restricts who may write Cortex Code's folder and file.
+pub trait DirectoryAcl {
+    /// Apply the restricted ACL to `dir` and, if it exists, reset `file` to inherit
+    /// it. Returns `true` when something was applied.
+    fn restrict(&self, dir: &Path, file: &Path) -> io::Result<bool>;
+}
+
+/// Unix: permissions are mode bits and owners, handled by the caller.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PosixModes;
+
+impl DirectoryAcl for PosixModes {
+    fn restrict(&self, _dir: &Path, _file: &Path) -> io::Result<bool> {
+        Ok(false)
+    }
+}
+
+/// Windows: `icacls.exe` from the system directory.
+#[cfg(windows)]
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Icacls;
+
+#[cfg(windows)]
+impl Icacls {
+    fn run(args: &[&std::ffi::OsStr]) -> io::Result<()> {
+        let system_root = std::env::var_os("SystemRoot").unwrap_or_else(|| r"C:\Windows".into());
+        let exe = Path::new(&system_root).join("System32").join("icacls.exe");
+        let status = std::process::Command::new(exe)
+            .args(args)
+            .stdout(std::process::Stdio::null())
+            .status()?;
+        if status.success() {
+            Ok(())
+        } else {
+            Err(io::Error::other(format!("icacls exited with {status}")))
+        }
+    }
+}
+
+#[cfg(windows)]
+impl DirectoryAcl for Icacls {
+    fn restrict(&self, dir: &Path, file: &Path) -> io::Result<bool> {
+        use std::ffi::OsStr;
+        let d = dir.as_os_str();
+        let s = |t: &'static str| OsStr::new(t);
+        // Drop inherited entries (CREATOR OWNER, Users write from %ProgramData%).
+        Self::run(&[d, s("/inheritance:r")])?;
+        // Everyone, Authenticated Users, Users, CREATOR OWNER: remove explicit grants.
+        Self::run(&[
+            d,
+            s("/remove:g"),
+            s("*S-1-1-0"),
+            s("*S-1-5-11"),
+            s("*S-1-5-32-545"),
+            s("*S-1-3-0"),
+        ])?;
+        // SYSTEM and Administrators full control, Users read and execute.
+        Self::run(&[
+            d,
+            s("/grant:r"),
+            s("*S-1-5-18:(OI)(CI)F"),
+            s("*S-1-5-32-544:(OI)(CI)F"),
+            s("*S-1-5-32-545:(OI)(CI)RX"),
+        ])?;
+        Self::run(&[d, s("/setowner"), s("*S-1-5-32-544")])?;
+        if file.exists() {
+            Self::run(&[file.as_os_str(), s("/reset")])?;
+        }
+        Ok(true)
+    }
+}
+
+/// The implementation for the platform this binary runs on.
+pub fn native() -> Box<dyn DirectoryAcl> {
+    #[cfg(windows)]
+    {
+        Box::new(Icacls)
+    }
+    #[cfg(not(windows))]
+    {
+        Box::new(PosixModes)
+    }
+}

@@ -1,0 +1,105 @@
+//! One `enforce` at a time.
+//!
+//! launchd, systemd path units, MDM scripts and a login can all start the agent at
+//! once. Runs that write take an exclusive lock on `lock` in the root-only state
+//! directory (never in a shared temporary directory), and a second run waits for the
+//! first to finish. On Unix this is `flock(2)` (released by the kernel when the
+//! process dies, even by SIGKILL, so a crashed run never wedges the next); the file
+//! is 0600 so an unprivileged user cannot open it and hold the lock. On Windows the
+//! file is opened with no sharing, which the system also releases on exit.
+//! `check` never locks: it writes nothing and the files it reads are replaced
+//! atomically.
+
+use std::fs::File;
+use std::io;
+use std::path::Path;
+
+/// Held for the duration of a run; dropping it releases the lock.
+#[derive(Debug)]
+pub struct RunLock {
+    _file: File,
+}
+
+impl RunLock {
+    /// Block until the lock at `path` is ours, creating the file (0600) if needed.
+    #[cfg(unix)]
+    pub fn acquire(path: &Path) -> io::Result<Self> {
+        use std::os::unix::fs::OpenOptionsExt;
+
+        use rustix::fs::{FlockOperation, OFlags, flock};
+
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .custom_flags((OFlags::NOFOLLOW | OFlags::CLOEXEC).bits() as i32)
+            .open(path)?;
+        loop {
+            match flock(&file, FlockOperation::LockExclusive) {
+                Ok(()) => return Ok(Self { _file: file }),
+                Err(rustix::io::Errno::INTR) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+
+    /// Block until the lock at `path` is ours, creating the file if needed.
+    #[cfg(windows)]
+    pub fn acquire(path: &Path) -> io::Result<Self> {
+        use std::os::windows::fs::OpenOptionsExt;
+        /// `ERROR_SHARING_VIOLATION`: another run holds the file open.
+        const SHARING_VIOLATION: i32 = 32;
+        loop {
+            match std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .share_mode(0)
+                .open(path)
+            {
+                Ok(file) => return Ok(Self { _file: file }),
+                Err(e) if e.raw_os_error() == Some(SHARING_VIOLATION) => {
+                    std::thread::sleep(std::time::Duration::from_millis(100));
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn a_second_holder_waits_for_the_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("lock");
+        let first = RunLock::acquire(&path).unwrap();
+        let got = Arc::new(AtomicBool::new(false));
+        let t = {
+            let (path, got) = (path.clone(), got.clone());
+            std::thread::spawn(move || {
+                let _second = RunLock::acquire(&path).unwrap();
+                got.store(true, Ordering::SeqCst);
+            })
+        };
+        std::thread::sleep(Duration::from_millis(200));
+        assert!(!got.load(Ordering::SeqCst));
+        drop(first);
+        t.join().unwrap();
+        assert!(got.load(Ordering::SeqCst));
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+    }
+}

@@ -1,0 +1,165 @@
+//! The I/O edge of `enforce`: backups, atomic writes and mode changes, in an order
+//! that never loses a connection. The quarantine file is written before the live
+//! file, so a crash in between leaves a connection in both places, never in none.
+
+use std::path::{Path, PathBuf};
+
+use super::audit::{Chmod, Plan};
+use super::edit::{self, Files};
+use super::snapshot::{QUARANTINE_FILE, Snapshot};
+use crate::fsutil::{Owner, ReadError, atomic_write, read_regular};
+use crate::report::{Finding, Severity};
+
+/// Suffix of the backup taken before a file's first change; never overwritten.
+pub(crate) const BACKUP_SUFFIX: &str = ".warden-backup";
+
+fn failed(path: &Path, message: String) -> Finding {
+    Finding::new("repair-failed", Severity::Error, message).at(path.display().to_string())
+}
+
+/// Carries out `plan`; returns findings for what could not be done.
+pub(crate) fn apply(snap: &Snapshot, plan: &Plan, stamp: &str) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let has_content = !plan.content.is_empty();
+    match (&plan.blocked, has_content) {
+        (Some(why), true) => out.push(
+            Finding::new(
+                "repair-blocked",
+                Severity::Warning,
+                format!("the connection files were not edited: {why}"),
+            )
+            .at(snap.dir.path.display().to_string()),
+        ),
+        (None, true) => {
+            if let Err(f) = content(snap, plan, stamp) {
+                out.push(f);
+            }
+        }
+        _ => {}
+    }
+    for c in &plan.chmods {
+        if let Err(e) = chmod_nofollow(c) {
+            out.push(failed(
+                &c.path,
+                format!("cannot change the mode to {:04o}: {e}", c.mode),
+            ));
+        }
+    }
+    out
+}
+
+fn content(snap: &Snapshot, plan: &Plan, stamp: &str) -> Result<(), Finding> {
+    let dir: PathBuf = match &plan.create_dir {
+        Some(d) => {
+            create_private_dir(d)
+                .map_err(|e| failed(d, format!("cannot create the directory: {e}")))?;
+            d.clone()
+        }
+        None => snap.dir.path.clone(),
+    };
+    fn bytes_of(state: &Option<super::snapshot::FileState>, creating: bool) -> Option<&[u8]> {
+        if creating {
+            return None;
+        }
+        state.as_ref().and_then(|s| s.content.as_deref().ok())
+    }
+    let creating = plan.create_dir.is_some();
+    let paths = (
+        dir.join("connections.toml"),
+        dir.join("config.toml"),
+        dir.join(QUARANTINE_FILE),
+    );
+    let files = Files {
+        connections: (&paths.0, bytes_of(&snap.connections, creating)),
+        config: (&paths.1, bytes_of(&snap.config, creating)),
+        quarantine: (&paths.2, bytes_of(&snap.quarantine, creating)),
+    };
+    let writes = edit::render(files, &plan.content, stamp)
+        .map_err(|e| failed(&dir, format!("cannot compute the repair: {e}")))?;
+    for w in writes {
+        let mode = match w.original {
+            Some(_) if w.path != paths.2 => [&snap.connections, &snap.config]
+                .into_iter()
+                .flatten()
+                .find(|s| s.path == w.path)
+                .and_then(|s| s.meta)
+                .map_or(0o600, |m| m.mode & 0o7777),
+            _ => 0o600,
+        };
+        write_one(&w, mode)?;
+    }
+    Ok(())
+}
+
+/// Backs up the original (once), checks nobody changed the file meanwhile, writes.
+fn write_one(w: &edit::Write, mode: u32) -> Result<(), Finding> {
+    let current = match read_regular(&w.path, warden_connections::MAX_FILE_SIZE) {
+        Ok(b) => Some(b),
+        Err(ReadError::NotFound) => None,
+        Err(e) => {
+            return Err(failed(
+                &w.path,
+                format!("cannot re-read before writing: {e}"),
+            ));
+        }
+    };
+    if current != w.original {
+        return Err(failed(
+            &w.path,
+            "the file changed while the agent was working; it was left alone".into(),
+        ));
+    }
+    if let Some(original) = &w.original {
+        let mut name = w.path.file_name().unwrap_or_default().to_os_string();
+        name.push(BACKUP_SUFFIX);
+        let backup = w.path.with_file_name(name);
+        match std::fs::symlink_metadata(&backup) {
+            Ok(m) if m.is_file() => {}
+            Ok(_) => {
+                return Err(failed(
+                    &backup,
+                    "the backup path exists and is not a regular file; nothing was changed".into(),
+                ));
+            }
+            Err(_) => atomic_write(&backup, original, 0o600, Owner::default())
+                .map_err(|e| failed(&backup, format!("cannot write the backup: {e}")))?,
+        }
+    }
+    atomic_write(&w.path, &w.bytes, mode, Owner::default())
+        .map_err(|e| failed(&w.path, format!("cannot write: {e}")))
+}
+
+#[cfg(unix)]
+fn create_private_dir(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new().mode(0o700).create(path)
+}
+
+#[cfg(not(unix))]
+fn create_private_dir(path: &Path) -> std::io::Result<()> {
+    std::fs::create_dir(path)
+}
+
+/// Changes a mode through a descriptor opened without following a final symlink.
+#[cfg(unix)]
+fn chmod_nofollow(c: &Chmod) -> std::io::Result<()> {
+    use rustix::fs::{Mode, OFlags, fchmod, fstat, open};
+    let mut flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC | OFlags::NONBLOCK;
+    if c.directory {
+        flags |= OFlags::DIRECTORY;
+    }
+    let fd = open(&c.path, flags, Mode::empty())?;
+    let st = fstat(&fd)?;
+    let kind = st.st_mode & 0o170000;
+    let expected = if c.directory { 0o040000 } else { 0o100000 };
+    if kind != expected {
+        return Err(std::io::Error::other("not a regular file or directory"));
+    }
+    fchmod(&fd, Mode::from_raw_mode(c.mode))?;
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn chmod_nofollow(_c: &Chmod) -> std::io::Result<()> {
+    Ok(())
+}

@@ -1,0 +1,462 @@
+//! The real `warden-agent` binary in system mode, with every path under `--root`.
+#![cfg(unix)]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use warden_bundle::{EndpointPolicy, ExpectedCortex, PolicyBody, Statement};
+use warden_policy::{EndpointModes, Policy};
+use warden_trust::keys::SigningKey;
+use warden_trust::time::parse_utc;
+
+const NOW: &str = "2026-03-01T00:00:00Z";
+
+fn fixture(name: &str) -> Vec<u8> {
+    std::fs::read(
+        warden_testkit::repo_root()
+            .join("tests/fixtures/agent/system")
+            .join(name),
+    )
+    .unwrap()
+}
+
+struct Endpoint {
+    dir: tempfile::TempDir,
+}
+
+impl Endpoint {
+    fn new() -> Self {
+        let e = Self {
+            dir: tempfile::tempdir().unwrap(),
+        };
+        e.put("etc/warden/trust-root.json", &fixture("trust-root.json"));
+        e
+    }
+
+    fn root(&self) -> &Path {
+        self.dir.path()
+    }
+
+    fn put(&self, rel: &str, bytes: &[u8]) {
+        let path = self.root().join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, bytes).unwrap();
+    }
+
+    fn deliver(&self, bundle: &[u8]) {
+        self.put("etc/warden/bundle.dsse.json", bundle);
+    }
+
+    fn settings_path(&self) -> PathBuf {
+        self.root().join("etc/cortex/managed-settings.json")
+    }
+
+    fn settings(&self) -> Option<Vec<u8>> {
+        std::fs::read(self.settings_path()).ok()
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_warden-agent"));
+        cmd.args(args)
+            .arg("--root")
+            .arg(self.root())
+            .args(["--now", NOW, "--platform", "linux"])
+            .env_remove(PACE_ENV);
+        cmd
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        self.command(args).output().unwrap()
+    }
+}
+
+const PACE_ENV: &str = "WARDEN_AGENT_TEST_PACE_MS";
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).unwrap()
+}
+
+fn code(o: &Output) -> i32 {
+    o.status.code().unwrap()
+}
+
+fn applied() -> Endpoint {
+    let e = Endpoint::new();
+    e.deliver(&fixture("bundle-7.json"));
+    let o = e.run(&["enforce", "--system"]);
+    assert_eq!(code(&o), 0, "{}", stdout(&o));
+    e
+}
+
+#[test]
+fn enforce_applies_and_every_format_reports_it() {
+    let e = applied();
+    assert_eq!(e.settings().unwrap(), fixture("managed-settings-7.json"));
+    let o = e.run(&["check", "--system", "--format", "json"]);
+    assert_eq!(code(&o), 0);
+    let json: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(json["schema"], "warden.report/v1");
+    assert_eq!(json["mode"], "system");
+    assert_eq!(json["compliant"], true);
+    assert_eq!(json["evaluable"], true);
+    assert_eq!(json["policy"]["id"], "acme-baseline");
+    assert_eq!(json["policy"]["serial"], 7);
+    assert_eq!(json["policy"]["expires"], "2026-03-31T00:00:00Z");
+    assert_eq!(json["findings"], Value::Array(vec![]));
+    let o = e.run(&["check", "--system", "--format", "jamf"]);
+    assert_eq!(
+        stdout(&o),
+        "<result>compliant (acme-baseline #7)</result>\n"
+    );
+    let o = e.run(&["check", "--system", "--format", "intune"]);
+    assert_eq!(stdout(&o), "compliant (acme-baseline #7)\n");
+    let o = e.run(&["check", "--system"]);
+    let text = stdout(&o);
+    assert!(
+        text.starts_with("policy acme-baseline serial 7 from file "),
+        "{text}"
+    );
+    assert!(text.ends_with("system mode: compliant\n"), "{text}");
+}
+
+#[test]
+fn refusals_and_drift_are_non_compliant_in_every_format() {
+    let e = applied();
+    e.deliver(&fixture("bundle-8-tampered.json"));
+    std::fs::write(e.settings_path(), b"{}").unwrap();
+    let o = e.run(&["check", "--format", "jamf"]);
+    assert_eq!(code(&o), 1);
+    assert_eq!(
+        stdout(&o),
+        "<result>non-compliant: bad-signature, managed-settings-different (acme-baseline #7)</result>\n"
+    );
+    let o = e.run(&["enforce", "--format", "json"]);
+    assert_eq!(code(&o), 1);
+    let json: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let findings = json["findings"].as_array().unwrap();
+    assert_eq!(findings[0]["code"], "bad-signature");
+    assert_eq!(findings[0]["fixed"], false);
+    assert_eq!(findings[1]["code"], "managed-settings-different");
+    assert_eq!(findings[1]["fixed"], true);
+    assert_eq!(e.settings().unwrap(), fixture("managed-settings-7.json"));
+}
+
+#[test]
+fn with_no_bundle_the_agent_cannot_evaluate_and_writes_nothing() {
+    let e = Endpoint::new();
+    let o = e.run(&["check", "--system", "--format", "intune"]);
+    assert_eq!(code(&o), 2);
+    assert_eq!(stdout(&o), "cannot evaluate: no-bundle\n");
+    assert!(
+        !e.root().join("var/lib/warden").exists(),
+        "check wrote state"
+    );
+    let o = e.run(&["enforce", "--system", "--format", "json"]);
+    assert_eq!(code(&o), 2);
+    let json: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(json["evaluable"], false);
+    assert_eq!(json["policy"], Value::Null);
+    assert!(e.settings().is_none());
+    assert!(!e.root().join("etc/cortex").exists());
+}
+
+#[test]
+fn status_shows_the_policy_in_force_and_the_last_result() {
+    let e = Endpoint::new();
+    let o = e.run(&["status"]);
+    assert_eq!(code(&o), 2);
+    assert!(stdout(&o).contains("profile: -\n"));
+    e.deliver(&fixture("bundle-7.json"));
+    e.run(&["enforce", "--system"]);
+    let o = e.run(&["status", "--format", "json"]);
+    assert_eq!(code(&o), 0);
+    let json: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(json["schema"], "warden.status/v1");
+    assert_eq!(json["profile_id"], "acme-baseline");
+    assert_eq!(json["serial"], 7);
+    assert_eq!(json["expires"], "2026-03-31T00:00:00Z");
+    assert_eq!(json["trust_root_version"], 1);
+    assert!(json["source"].as_str().unwrap().starts_with("file "));
+    assert_eq!(json["last_result"]["exit_code"], 0);
+    assert_eq!(
+        json["last_result"]["summary"],
+        "compliant (acme-baseline #7)"
+    );
+    let o = e.run(&["status", "--format", "jamf"]);
+    assert_eq!(
+        stdout(&o),
+        format!(
+            "<result>acme-baseline #7; last run {NOW}: compliant (acme-baseline #7)</result>\n"
+        )
+    );
+    let text = stdout(&e.run(&["status"]));
+    assert!(
+        text.contains("serial: 7\n") && text.contains("trust root version: 1\n"),
+        "{text}"
+    );
+}
+
+#[test]
+fn macos_and_windows_channels_work_under_a_root() {
+    let e = Endpoint::new();
+    e.put(
+        "Library/Application Support/Warden/trust-root.json",
+        &fixture("trust-root.json"),
+    );
+    e.put(
+        "Library/Managed Preferences/com.warden.agent.plist",
+        &fixture("com.warden.agent.plist"),
+    );
+    e.put(
+        "Library/Managed Preferences/com.snowflake.coco.plist",
+        &fixture("com.snowflake.coco-drift.plist"),
+    );
+    let o = Command::new(env!("CARGO_BIN_EXE_warden-agent"))
+        .args([
+            "enforce",
+            "--system",
+            "--format",
+            "intune",
+            "--now",
+            NOW,
+            "--platform",
+            "macos",
+            "--root",
+        ])
+        .arg(e.root())
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 1);
+    assert_eq!(
+        stdout(&o),
+        "non-compliant: mdm-value-different, mdm-value-missing, mdm-value-unexpected (acme-baseline #7)\n"
+    );
+    assert_eq!(
+        std::fs::read(
+            e.root()
+                .join("Library/Application Support/Cortex/managed-settings.json")
+        )
+        .unwrap(),
+        fixture("managed-settings-7.json")
+    );
+
+    let w = Endpoint::new();
+    w.put(
+        "Program Files/Warden/trust-root.json",
+        &fixture("trust-root.json"),
+    );
+    w.put("registry.reg", &fixture("registry-drift.reg"));
+    let o = Command::new(env!("CARGO_BIN_EXE_warden-agent"))
+        .args([
+            "check",
+            "--system",
+            "--format",
+            "json",
+            "--now",
+            NOW,
+            "--platform",
+            "windows",
+            "--root",
+        ])
+        .arg(w.root())
+        .arg("--registry-file")
+        .arg(w.root().join("registry.reg"))
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 1);
+    let json: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(
+        json["policy"]["source"],
+        r"registry HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Warden\Agent"
+    );
+    let codes: Vec<&str> = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            "managed-settings-dir-missing",
+            "managed-settings-missing",
+            "mdm-value-different",
+            "mdm-value-unexpected"
+        ]
+    );
+}
+
+#[test]
+fn user_mode_loads_the_policy_without_writing_system_state() {
+    let e = Endpoint::new();
+    e.deliver(&fixture("bundle-7.json"));
+    let home = tempfile::tempdir().unwrap();
+    let o = e
+        .command(&["check", "--user", "--format", "json"])
+        .arg("--home")
+        .arg(home.path())
+        .env("HOME", home.path())
+        .env_remove("SNOWFLAKE_HOME")
+        .output()
+        .unwrap();
+    let json: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(json["mode"], "user", "{json}");
+    assert_eq!(json["evaluable"], true, "{json}");
+    assert_eq!(json["policy"]["serial"], 7);
+    assert!(!e.root().join("var/lib/warden").exists());
+    // Without a bundle, user mode cannot evaluate either.
+    let bare = Endpoint::new();
+    let o = bare
+        .command(&["check", "--user", "--format", "intune"])
+        .arg("--home")
+        .arg(home.path())
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 2);
+    assert_eq!(stdout(&o), "cannot evaluate: no-bundle\n");
+}
+
+// --- crash safety and concurrency ---------------------------------------------
+
+fn key(name: &str) -> SigningKey {
+    let seed: [u8; 32] = Sha256::digest(format!("warden-agent-fixture-key:{name}")).into();
+    SigningKey::from_bytes(&seed)
+}
+
+/// Managed settings of about 300 KB (five write chunks), distinct per `variant`.
+fn large_settings(variant: u8) -> Vec<u8> {
+    let rules: Vec<String> = (0..9000)
+        .map(|i| format!("\"Bash(tool-{variant}-{i:05}:*)\""))
+        .collect();
+    format!(
+        "{{\n  \"version\": \"1.0\",\n  \"permissions\": {{\n    \"defaultMode\": \"ask\",\n    \"deny\": [{}]\n  }}\n}}\n",
+        rules.join(", ")
+    )
+    .into_bytes()
+}
+
+fn large_bundle(serial: u64, settings: &[u8]) -> Vec<u8> {
+    let ts = |t: &str| parse_utc(t).unwrap();
+    let statement: Statement = warden_trust::PolicyStatement {
+        profile_id: "acme-baseline".to_owned(),
+        serial,
+        issued_at: ts("2026-02-15T00:00:00Z"),
+        not_before: ts("2026-02-15T00:00:00Z"),
+        expires: ts("2026-03-31T00:00:00Z"),
+        trust_root_version: 1,
+        manifest: BTreeMap::new(),
+        body: PolicyBody {
+            cortex: ExpectedCortex::new(settings, BTreeMap::new(), BTreeMap::new()),
+            endpoint: EndpointPolicy {
+                policy: Policy::default(),
+                modes: EndpointModes::default(),
+                required_connection: None,
+            },
+        },
+    };
+    warden_trust::sign_bundle(&statement.to_json().unwrap(), &[&key("signer-ci")]).to_json()
+}
+
+fn temp_files(e: &Endpoint) -> Vec<String> {
+    std::fs::read_dir(e.root().join("etc/cortex"))
+        .unwrap()
+        .map(|d| d.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".tmp"))
+        .collect()
+}
+
+#[test]
+fn enforce_killed_at_any_point_leaves_the_old_or_the_new_file() {
+    let variants = [large_settings(0), large_settings(1)];
+    let e = Endpoint::new();
+    e.deliver(&large_bundle(100, &variants[0]));
+    assert_eq!(code(&e.run(&["enforce", "--system"])), 0);
+
+    // Time one paced run to spread the kills across all of it.
+    e.deliver(&large_bundle(101, &variants[1]));
+    let started = Instant::now();
+    let o = e
+        .command(&["enforce", "--system"])
+        .env(PACE_ENV, "3")
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 0, "{}", stdout(&o));
+    let span = started.elapsed().as_micros() as u64;
+
+    let mut rng: u64 = 0x9E37_79B9_7F4A_7C15;
+    let (mut killed, mut finished) = (0, 0);
+    for i in 0..220u64 {
+        let old = e.settings().unwrap();
+        let new = &variants[((i + 2) % 2) as usize];
+        e.deliver(&large_bundle(102 + i, new));
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        let delay = Duration::from_micros(rng % (span + span / 5 + 1));
+        let mut child = e
+            .command(&["enforce", "--system"])
+            .env(PACE_ENV, "3")
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(delay);
+        match child.try_wait().unwrap() {
+            Some(_) => finished += 1,
+            None => {
+                child.kill().unwrap(); // SIGKILL
+                killed += 1;
+            }
+        }
+        child.wait().unwrap();
+        let now = e.settings().expect("the file never disappears");
+        assert!(
+            now == old || now == *new,
+            "iteration {i}: partial file of {} bytes after a kill at {delay:?}",
+            now.len()
+        );
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(e.settings_path())
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777;
+        assert_eq!(mode, 0o644, "iteration {i}");
+    }
+    assert!(
+        killed >= 100,
+        "only {killed} runs were killed mid-way ({finished} finished)"
+    );
+    // The state always survived intact, and the next run settles everything.
+    let o = e.run(&["enforce", "--system"]);
+    assert_eq!(code(&o), 0, "{}", stdout(&o));
+    assert_eq!(e.settings().unwrap(), variants[(221 % 2) as usize]);
+    assert!(temp_files(&e).is_empty(), "{:?}", temp_files(&e));
+}
+
+#[test]
+fn two_enforce_runs_started_at_once_both_finish_with_a_correct_file() {
+    let e = Endpoint::new();
+    let settings = large_settings(7);
+    e.deliver(&large_bundle(300, &settings));
+    for _ in 0..5 {
+        // A hand edit (or nothing yet) for both runs to repair.
+        let _ = std::fs::write(e.settings_path(), b"{\"edited\": true}");
+        let spawn = || {
+            e.command(&["enforce", "--system", "--format", "intune"])
+                .env(PACE_ENV, "2")
+                .stdout(Stdio::piped())
+                .spawn()
+                .unwrap()
+        };
+        let (a, b) = (spawn(), spawn());
+        let (a, b) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
+        assert_eq!(code(&a), 0, "{}", stdout(&a));
+        assert_eq!(code(&b), 0, "{}", stdout(&b));
+        assert_eq!(e.settings().unwrap(), settings);
+        assert!(temp_files(&e).is_empty());
+    }
+}
