@@ -106,12 +106,20 @@ pub fn read_regular(path: &Path, cap: u64) -> Result<Vec<u8>, ReadError> {
         return Err(ReadError::NotRegular);
     }
     if meta.len() > cap {
-        return Err(ReadError::TooLarge { size: meta.len(), cap });
+        return Err(ReadError::TooLarge {
+            size: meta.len(),
+            cap,
+        });
     }
     let mut buf = Vec::with_capacity(meta.len() as usize);
-    file.take(cap + 1).read_to_end(&mut buf).map_err(ReadError::Io)?;
+    file.take(cap + 1)
+        .read_to_end(&mut buf)
+        .map_err(ReadError::Io)?;
     if buf.len() as u64 > cap {
-        return Err(ReadError::TooLarge { size: buf.len() as u64, cap });
+        return Err(ReadError::TooLarge {
+            size: buf.len() as u64,
+            cap,
+        });
     }
     Ok(buf)
 }
@@ -121,7 +129,9 @@ fn open_nofollow(path: &Path) -> io::Result<File> {
     use std::os::unix::fs::OpenOptionsExt;
     std::fs::OpenOptions::new()
         .read(true)
-        .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32 | rustix::fs::OFlags::NONBLOCK.bits() as i32)
+        .custom_flags(
+            rustix::fs::OFlags::NOFOLLOW.bits() as i32 | rustix::fs::OFlags::NONBLOCK.bits() as i32,
+        )
         .open(path)
 }
 
@@ -145,7 +155,12 @@ mod tests {
         atomic_write(&target, b"new", 0o644, Owner::default()).unwrap();
         assert_eq!(std::fs::read(&victim).unwrap(), b"keep");
         assert_eq!(std::fs::read(&target).unwrap(), b"new");
-        assert!(!std::fs::symlink_metadata(&target).unwrap().file_type().is_symlink());
+        assert!(
+            !std::fs::symlink_metadata(&target)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
@@ -160,14 +175,23 @@ mod tests {
         let f = dir.path().join("f");
         std::fs::write(&f, b"12345").unwrap();
         assert_eq!(read_regular(&f, 10).unwrap(), b"12345");
-        assert!(matches!(read_regular(&f, 4), Err(ReadError::TooLarge { .. })));
+        assert!(matches!(
+            read_regular(&f, 4),
+            Err(ReadError::TooLarge { .. })
+        ));
         #[cfg(unix)]
         {
             let l = dir.path().join("l");
             std::os::unix::fs::symlink(&f, &l).unwrap();
             assert!(matches!(read_regular(&l, 10), Err(ReadError::Symlink)));
         }
-        assert!(matches!(read_regular(&dir.path().join("none"), 10), Err(ReadError::NotFound)));
-        assert!(matches!(read_regular(dir.path(), 10), Err(ReadError::NotRegular) | Err(ReadError::Io(_))));
+        assert!(matches!(
+            read_regular(&dir.path().join("none"), 10),
+            Err(ReadError::NotFound)
+        ));
+        assert!(matches!(
+            read_regular(dir.path(), 10),
+            Err(ReadError::NotRegular) | Err(ReadError::Io(_))
+        ));
     }
 }

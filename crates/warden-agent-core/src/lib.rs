@@ -6,15 +6,15 @@
 //! files. Both end in a [`report::Report`] with a documented exit code.
 #![deny(unsafe_code)]
 
-pub mod fsutil;
-pub mod report;
-pub mod policy;
-pub mod user;
 pub mod acl;
 pub mod drift;
+pub mod fsutil;
 pub mod lock;
 pub mod paths;
+pub mod policy;
+pub mod report;
 pub mod settings_file;
 pub mod source;
 pub mod state;
 pub mod system;
+pub mod user;

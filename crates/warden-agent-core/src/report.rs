@@ -239,10 +239,18 @@ impl Report {
                 c.account.as_deref().unwrap_or("-"),
                 c.account_status,
                 c.effective_authenticator,
-                if c.authenticator_allowed { "allowed" } else { "not allowed" },
+                if c.authenticator_allowed {
+                    "allowed"
+                } else {
+                    "not allowed"
+                },
                 c.role.as_deref().unwrap_or("-"),
                 c.role_status,
-                if c.compliant { "compliant" } else { "non-compliant" },
+                if c.compliant {
+                    "compliant"
+                } else {
+                    "non-compliant"
+                },
             ));
         }
         s.push_str(&format!("{mode} mode: {}\n", self.status_word()));
@@ -297,7 +305,10 @@ mod tests {
             bad.render(Format::Jamf),
             "<result>non-compliant: a-code, b-code (acme #7)</result>\n"
         );
-        assert_eq!(bad.render(Format::Intune), "non-compliant: a-code, b-code (acme #7)\n");
+        assert_eq!(
+            bad.render(Format::Intune),
+            "non-compliant: a-code, b-code (acme #7)\n"
+        );
         let json: serde_json::Value = serde_json::from_str(&bad.render(Format::Json)).unwrap();
         assert_eq!(json["schema"], "warden.report/v1");
         assert_eq!(json["findings"][0]["fixed"], false);

@@ -96,7 +96,9 @@ pub struct RequiredConnection {
 pub enum BodyError {
     #[error("managed settings are not valid base64: {0}")]
     Base64(#[from] base64::DecodeError),
-    #[error("managed settings digest mismatch: the statement says {expected}, the bytes hash to {actual}")]
+    #[error(
+        "managed settings digest mismatch: the statement says {expected}, the bytes hash to {actual}"
+    )]
     Digest { expected: String, actual: String },
 }
 
@@ -144,17 +146,27 @@ mod tests {
     #[test]
     fn managed_settings_round_trip_and_digest_is_checked() {
         let e = ExpectedCortex::new(b"{\"version\":\"1.0\"}\n", BTreeMap::new(), BTreeMap::new());
-        assert_eq!(e.managed_settings_bytes().unwrap(), b"{\"version\":\"1.0\"}\n");
+        assert_eq!(
+            e.managed_settings_bytes().unwrap(),
+            b"{\"version\":\"1.0\"}\n"
+        );
         let mut bad = e.clone();
         bad.managed_settings_sha256 = "00".repeat(32);
-        assert!(matches!(bad.managed_settings_bytes(), Err(BodyError::Digest { .. })));
+        assert!(matches!(
+            bad.managed_settings_bytes(),
+            Err(BodyError::Digest { .. })
+        ));
     }
 
     #[test]
     fn registry_values_are_tagged_and_strict() {
         let v: RegistryValue = serde_json::from_str(r#"{"type":"REG_DWORD","data":1}"#).unwrap();
         assert_eq!(v, RegistryValue::Dword(1));
-        assert!(serde_json::from_str::<RegistryValue>(r#"{"type":"REG_BINARY","data":1}"#).is_err());
-        assert!(serde_json::from_str::<EndpointPolicy>(r#"{"policy":{},"modes":{},"x":1}"#).is_err());
+        assert!(
+            serde_json::from_str::<RegistryValue>(r#"{"type":"REG_BINARY","data":1}"#).is_err()
+        );
+        assert!(
+            serde_json::from_str::<EndpointPolicy>(r#"{"policy":{},"modes":{},"x":1}"#).is_err()
+        );
     }
 }
