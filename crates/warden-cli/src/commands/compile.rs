@@ -47,21 +47,7 @@ pub(crate) struct Args {
 }
 
 pub(crate) fn run(args: &Args) -> Result<ExitCode, CliError> {
-    let mut files = Vec::new();
-    for path in &args.profiles {
-        if !path.exists() {
-            return Err(CliError::usage(format!(
-                "`{}` does not exist",
-                path.display()
-            )));
-        }
-        files.extend(warden_profile::discover(path).map_err(|e| CliError::io(path, e))?);
-    }
-    if files.is_empty() {
-        return Err(CliError::usage(
-            "no profiles found (looked for *.toml and *.json)",
-        ));
-    }
+    let files = super::profile_files(&args.profiles)?;
 
     let now = signing_time()?;
     let signer = Signer::load(args.key.as_deref(), args.trust.as_deref(), now)?;

@@ -45,16 +45,7 @@ fn extra_cases(path: &Path) -> Result<Vec<(String, warden_profile::model::TestCa
 }
 
 pub(crate) fn run(args: &Args) -> Result<ExitCode, CliError> {
-    let mut files = Vec::new();
-    for path in &args.paths {
-        if !path.exists() {
-            return Err(CliError::usage(format!(
-                "`{}` does not exist",
-                path.display()
-            )));
-        }
-        files.extend(warden_profile::discover(path).map_err(|e| CliError::io(path, e))?);
-    }
+    let files = super::profile_files(&args.paths)?;
     let (mut passed, mut failed) = (0usize, 0usize);
     let mut broken = Vec::new();
     let mut sources = Sources::default();

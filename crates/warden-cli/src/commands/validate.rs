@@ -21,21 +21,7 @@ pub(crate) struct Args {
 }
 
 pub(crate) fn run(args: &Args) -> Result<ExitCode, CliError> {
-    let mut files = Vec::new();
-    for path in &args.paths {
-        if !path.exists() {
-            return Err(CliError::usage(format!(
-                "`{}` does not exist",
-                path.display()
-            )));
-        }
-        files.extend(warden_profile::discover(path).map_err(|e| CliError::io(path, e))?);
-    }
-    if files.is_empty() {
-        return Err(CliError::usage(
-            "no profiles found (looked for *.toml and *.json)",
-        ));
-    }
+    let files = super::profile_files(&args.paths)?;
     let mut all = Vec::new();
     let mut sources = Sources::default();
     for file in &files {
