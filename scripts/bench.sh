@@ -14,7 +14,10 @@ need() { command -v "$1" >/dev/null 2>&1 || { echo "bench: $1 is required (apt-g
 need hyperfine hyperfine
 [ -x /usr/bin/time ] || { echo "bench: /usr/bin/time is required (apt-get install time)" >&2; exit 2; }
 
-cargo build --release -q -p warden-cli -p warden-agent
+# Two builds: built together, cargo would unify features and the agent would link
+# the admin CLI's schema support.
+cargo build --release -q -p warden-cli
+cargo build --release -q -p warden-agent
 warden="$PWD/target/release/warden"
 agent="$PWD/target/release/warden-agent"
 work="$(mktemp -d)"

@@ -1,0 +1,1 @@
+//! Benchmarks only; see `benches/pipeline.rs` and `BENCHMARKS.md`.
