@@ -223,8 +223,48 @@ fn toml_value(value: &DeValue<'_>, pointer: &str, spans: &mut BTreeMap<String, S
     }
 }
 
+/// Deepest nesting accepted in a JSON profile; a real profile needs five levels.
+/// The JSON parser recurses, so deeper input is refused before it is parsed.
+pub const MAX_JSON_DEPTH: usize = 64;
+
+/// The byte offset where `text` nests arrays and objects deeper than `max`.
+fn too_deep(text: &str, max: usize) -> Option<usize> {
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    for (i, b) in text.bytes().enumerate() {
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > max {
+                    return Some(i);
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    None
+}
+
 fn parse_json(file: &str, text: &str) -> Result<Document, Vec<Finding>> {
     use jsonc_parser::{CollectOptions, ParseOptions, parse_to_ast};
+    if let Some(at) = too_deep(text, MAX_JSON_DEPTH) {
+        return Err(vec![syntax_finding(
+            file,
+            text,
+            format!("JSON syntax: nested deeper than {MAX_JSON_DEPTH} levels"),
+            Some(at..at + 1),
+        )]);
+    }
     // Strict JSON: none of JSONC/JSON5's extensions.
     let options = ParseOptions {
         allow_comments: false,
@@ -395,6 +435,18 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_without_recursing() {
+        let deep = format!("{{\"a\": {}{}}}", "[".repeat(100_000), "]".repeat(100_000));
+        let err = parse("p.json", deep.as_bytes(), Syntax::Json).unwrap_err();
+        assert!(err[0].message.contains("deeper than"), "{}", err[0].message);
+        // Brackets inside strings do not count.
+        let fine = format!("{{\"a\": \"{}\"}}", "[".repeat(1000));
+        assert!(parse("p.json", fine.as_bytes(), Syntax::Json).is_ok());
+        let deep_toml = format!("a = {}{}", "[".repeat(100_000), "]".repeat(100_000));
+        assert!(parse("p.toml", deep_toml.as_bytes(), Syntax::Toml).is_err());
     }
 
     #[test]

@@ -4,6 +4,9 @@ use anstyle::{AnsiColor, Effects, Style};
 
 use crate::{Finding, Severity, Sources, Summary};
 
+/// Widest source excerpt shown under a finding, in characters.
+const MAX_SNIPPET: usize = 120;
+
 /// Options for the human renderer.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct HumanOptions {
@@ -95,12 +98,23 @@ fn render_snippet(
     let Some(src_line) = text.lines().nth(line as usize - 1) else {
         return;
     };
-    // Tabs would misalign the caret; show them as one space each.
-    let shown: String = src_line
+    // Tabs would misalign the caret; show them as one space each. Very long lines
+    // (minified or hostile input) are cut to a window around the column.
+    let chars: Vec<char> = src_line
         .chars()
         .map(|c| if c == '\t' { ' ' } else { c })
         .collect();
-    let column = loc.column.unwrap_or(1) as usize;
+    let mut column = loc.column.unwrap_or(1) as usize;
+    let start = column.saturating_sub(1).saturating_sub(MAX_SNIPPET / 2);
+    let end = (start + MAX_SNIPPET).min(chars.len());
+    let mut shown: String = chars[start.min(end)..end].iter().collect();
+    if start > 0 {
+        shown.insert_str(0, "...");
+        column = column - start + 3;
+    }
+    if end < chars.len() {
+        shown.push_str("...");
+    }
     let width = loc
         .span
         .as_ref()
@@ -112,7 +126,7 @@ fn render_snippet(
                 .unwrap_or(1)
         })
         .unwrap_or(1)
-        .max(1);
+        .clamp(1, MAX_SNIPPET);
     let gutter = line.to_string();
     let pad = " ".repeat(gutter.len());
     let blue = Style::new()
