@@ -55,7 +55,7 @@ cp "$work/.warden-dev/trust-root.json" "$bundle_dir/etc/warden/trust-root.json"
 hyperfine -N --warmup 5 --runs 200 --export-json "$work/agent.json" \
     -n '/bin/true' '/bin/true' \
     -n 'warden-agent check --user (20 connections)' "$(printf '%q ' "${agent_cmd[@]}")" \
-    -i >/dev/null
+    -i >/dev/null 2>&1
 read -r floor agent_ms < <(median_ms "$work/agent.json")
 echo "agent check --user, 20 connections: median ${agent_ms} ms (spawn floor /bin/true: ${floor} ms, +$(python3 -c "print('%.2f' % ($agent_ms - $floor))") ms)"
 echo "agent check --user peak memory:     $(peak_kib "${agent_cmd[@]}" || true) KiB"
@@ -89,7 +89,7 @@ if [ -n "$checker" ]; then
     hyperfine -N --warmup 1 --runs 5 --export-json "$work/validate.json" \
         -n 'warden validate (1,000 JSON profiles)' "$warden validate $work/profiles" \
         -n 'check-jsonschema (same files)' "$checker --schemafile schemas/profile.schema.json $(ls "$work"/profiles/*.json | tr '\n' ' ')" \
-        >/dev/null
+        >/dev/null 2>&1
     read -r ours theirs < <(median_ms "$work/validate.json")
     echo "warden validate, 1,000 profiles:    median ${ours} ms"
     echo "check-jsonschema, same files:       median ${theirs} ms ($(python3 -c "print('%.1f' % ($theirs / $ours))")x slower)"
