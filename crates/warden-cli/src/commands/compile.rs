@@ -135,7 +135,7 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode, CliError> {
     }
     // Machine formats keep stdout for findings.
     if args.format == FindingsFormat::Human {
-        print!("{summary}");
+        out!("{summary}");
     } else {
         eprint!("{summary}");
     }

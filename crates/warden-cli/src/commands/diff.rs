@@ -84,7 +84,7 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode, CliError> {
         }
         DiffFormat::Markdown => markdown(&changes, &old, &new, loosening),
     };
-    print!("{text}");
+    out!("{text}");
     Ok(if args.fail_on_loosen && loosening > 0 {
         ExitCode::from(1)
     } else {

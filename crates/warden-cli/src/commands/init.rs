@@ -60,9 +60,9 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode, CliError> {
     }
     for (rel, text) in &files {
         write(&args.dir.join(rel), text)?;
-        println!("created {}", Path::new(rel).display());
+        outln!("created {}", Path::new(rel).display());
     }
-    println!(
+    outln!(
         "\nnext: edit profiles/baseline.toml, then run `warden validate` and `warden test` in {}",
         args.dir.display()
     );

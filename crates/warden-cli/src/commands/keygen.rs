@@ -33,10 +33,10 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode, CliError> {
         keyfile::write_public_key(public, &key.verifying_key(), args.force)
             .map_err(key_file_error)?;
     }
-    println!("key id: {}", KeyId::of(&key.verifying_key()));
-    println!("private key: {}", args.out.display());
+    outln!("key id: {}", KeyId::of(&key.verifying_key()));
+    outln!("private key: {}", args.out.display());
     if let Some(public) = &args.public {
-        println!("public key: {}", public.display());
+        outln!("public key: {}", public.display());
     }
     Ok(ExitCode::SUCCESS)
 }

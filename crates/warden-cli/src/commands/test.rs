@@ -70,7 +70,7 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode, CliError> {
         if all_cases.is_empty() && extra_error.is_none() {
             continue;
         }
-        println!("{} ({})", file.display(), profile.identity.id);
+        outln!("{} ({})", file.display(), profile.identity.id);
         let results: Vec<CaseResult> = all_cases
             .iter()
             .map(|(ptr, case)| cases::run_case(&profile.policy, ptr, case))
@@ -79,7 +79,7 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode, CliError> {
             if r.passed {
                 passed += 1;
                 if args.verbose {
-                    println!(
+                    outln!(
                         "  ok    {}  [{} by {}]",
                         r.name,
                         cases::word(r.decision),
@@ -88,21 +88,21 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode, CliError> {
                 }
             } else {
                 failed += 1;
-                println!("  FAIL  {}", r.name);
+                outln!("  FAIL  {}", r.name);
                 for m in &r.mismatches {
-                    println!("        {m}");
+                    outln!("        {m}");
                 }
                 if !r.rule.is_empty() {
-                    println!("        decided by `{}`: {}", r.rule, r.explanation);
+                    outln!("        decided by `{}`: {}", r.rule, r.explanation);
                 }
             }
         }
         if let Some(e) = extra_error {
             failed += 1;
-            println!("  FAIL  {}: {e}", extra.display());
+            outln!("  FAIL  {}: {e}", extra.display());
         }
         if !args.verbose && results.iter().all(|r| r.passed) {
-            println!("  ok    {} case(s)", results.len());
+            outln!("  ok    {} case(s)", results.len());
         }
     }
     if !broken.is_empty() {
@@ -111,7 +111,7 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode, CliError> {
         findings::print(&broken, &sources, FindingsFormat::Human);
         failed += 1;
     }
-    println!("\n{passed} passed, {failed} failed");
+    outln!("\n{passed} passed, {failed} failed");
     Ok(if failed == 0 {
         ExitCode::SUCCESS
     } else {

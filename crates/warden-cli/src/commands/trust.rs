@@ -173,7 +173,7 @@ fn init(args: &InitArgs) -> Result<ExitCode, CliError> {
     .map_err(root_error)?;
     let chain = TrustChain::create(&root, &refs, Timestamp::now()).map_err(root_error)?;
     write_chain(&args.out, &chain, args.force)?;
-    println!(
+    outln!(
         "wrote trust root version 1 to {} ({} of {} root keys must sign)",
         args.out.display(),
         args.root_threshold,
@@ -225,9 +225,9 @@ fn add_signer(args: &AddSignerArgs) -> Result<ExitCode, CliError> {
         Ok(())
     })?;
     if let Some(id) = id {
-        println!("added policy signer {id}");
+        outln!("added policy signer {id}");
     }
-    println!(
+    outln!(
         "wrote trust root version {version} to {}",
         args.next.trust.display()
     );
@@ -237,8 +237,8 @@ fn add_signer(args: &AddSignerArgs) -> Result<ExitCode, CliError> {
 fn revoke(args: &RevokeArgs) -> Result<ExitCode, CliError> {
     let id = KeyId::parse(&args.key_id).map_err(|e| CliError::usage(e.to_string()))?;
     let version = extend(&args.next, |root| root.revoke(&id).map_err(root_error))?;
-    println!("revoked {id}");
-    println!(
+    outln!("revoked {id}");
+    outln!(
         "wrote trust root version {version} to {}",
         args.next.trust.display()
     );
@@ -251,7 +251,7 @@ fn rotate(args: &RotateArgs) -> Result<ExitCode, CliError> {
         root.set_root_keys(&keys, args.root_threshold);
         Ok(())
     })?;
-    println!(
+    outln!(
         "wrote trust root version {version} to {} ({} of {} new root keys must sign)",
         args.next.trust.display(),
         args.root_threshold,
@@ -267,8 +267,8 @@ fn show(args: &ShowArgs) -> Result<ExitCode, CliError> {
         Ok(versions) => versions,
         Err(refusal) => {
             match args.format {
-                Format::Text => println!("refused [{}]: {refusal}", refusal.code()),
-                Format::Json => println!(
+                Format::Text => outln!("refused [{}]: {refusal}", refusal.code()),
+                Format::Json => outln!(
                     "{:#}",
                     json!({"version": 1, "valid": false,
                            "reason": {"code": refusal.code(), "message": refusal.to_string()}})
@@ -291,7 +291,7 @@ fn show(args: &ShowArgs) -> Result<ExitCode, CliError> {
     }
     match args.format {
         Format::Text => print_text(&args.trust, &versions),
-        Format::Json => println!(
+        Format::Json => outln!(
             "{:#}",
             json!({"version": 1, "valid": true, "trust_roots": versions})
         ),
@@ -300,44 +300,44 @@ fn show(args: &ShowArgs) -> Result<ExitCode, CliError> {
 }
 
 fn print_text(path: &Path, versions: &[TrustRoot]) {
-    println!(
+    outln!(
         "trust chain {}: {} version(s), newest {}",
         path.display(),
         versions.len(),
         versions.last().map_or(0, |r| r.version)
     );
     for root in versions {
-        println!();
-        println!("version {}", root.version);
-        println!("  expires: {}", root.expires);
-        println!(
+        outln!();
+        outln!("version {}", root.version);
+        outln!("  expires: {}", root.expires);
+        outln!(
             "  root keys ({} of {} must sign):",
             root.root_threshold,
             root.root_keys.len()
         );
         for id in root.root_keys.keys() {
-            println!("    {id}");
+            outln!("    {id}");
         }
-        println!(
+        outln!(
             "  policy signers ({} must sign each bundle):",
             root.policy_threshold
         );
         if root.signers.is_empty() {
-            println!("    none");
+            outln!("    none");
         }
         for (id, signer) in &root.signers {
             let profiles = signer.profiles.as_ref().map_or_else(
                 || "every profile".to_owned(),
                 |p| p.iter().cloned().collect::<Vec<_>>().join(", "),
             );
-            println!("    {id}  expires {}  profiles: {profiles}", signer.expires);
+            outln!("    {id}  expires {}  profiles: {profiles}", signer.expires);
         }
         if root.revoked.is_empty() {
-            println!("  revoked: none");
+            outln!("  revoked: none");
         } else {
-            println!("  revoked:");
+            outln!("  revoked:");
             for id in &root.revoked {
-                println!("    {id}");
+                outln!("    {id}");
             }
         }
     }

@@ -83,7 +83,7 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode, CliError> {
         }
         Err(refusal) => {
             match args.format {
-                Format::Text => println!("refused [{}]: {refusal}", refusal.code()),
+                Format::Text => outln!("refused [{}]: {refusal}", refusal.code()),
                 Format::Json => print_json(&refused_json(&refusal)),
             }
             Ok(ExitCode::from(1))
@@ -93,20 +93,22 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode, CliError> {
 
 fn print_valid_text(root_version: u64, bundle: &VerifiedBundle<Value>) {
     let s = &bundle.statement;
-    println!("valid: profile `{}`, serial {}", s.profile_id, s.serial);
-    println!("  not before: {}", s.not_before);
-    println!("  expires:    {}", s.expires);
-    println!(
+    outln!("valid: profile `{}`, serial {}", s.profile_id, s.serial);
+    outln!("  not before: {}", s.not_before);
+    outln!("  expires:    {}", s.expires);
+    outln!(
         "  trust root: version {} (bundle signed under version {})",
-        root_version, s.trust_root_version
+        root_version,
+        s.trust_root_version
     );
     for signer in &bundle.signers {
-        println!("  signed by:  {signer}");
+        outln!("  signed by:  {signer}");
     }
     for (name, digest) in &s.manifest {
-        println!(
+        outln!(
             "  artifact:   {name} ({} bytes, sha256 {})",
-            digest.size, digest.sha256
+            digest.size,
+            digest.sha256
         );
     }
 }
@@ -141,7 +143,7 @@ fn refused_json(refusal: &VerifyError) -> Value {
 }
 
 fn print_json(value: &Value) {
-    println!(
+    outln!(
         "{}",
         serde_json::to_string_pretty(value).unwrap_or_else(|_| value.to_string())
     );
