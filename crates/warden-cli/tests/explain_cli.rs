@@ -16,22 +16,9 @@ const SECRETS: [&str; 3] = [
     "Summer2019!",
 ];
 
-/// Run `warden` from the repository root without colour or Snowflake variables.
+/// Run the real `warden` binary from the repository root.
 fn warden(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_warden"))
-        .args(args)
-        .current_dir(repo_root())
-        .env_remove("CLICOLOR_FORCE")
-        .env_remove("SNOWFLAKE_DEFAULT_CONNECTION_NAME")
-        .env_remove("SNOWFLAKE_HOME")
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("warden runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-    )
+    warden_testkit::run_binary(env!("CARGO_BIN_EXE_warden"), args)
 }
 
 fn explain_json(extra: &[&str]) -> (i32, Value) {

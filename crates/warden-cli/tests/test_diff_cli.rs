@@ -1,7 +1,6 @@
 //! `warden test` and `warden diff` run as real processes.
 
 use std::path::Path;
-use std::process::Command;
 
 use serde_json::Value;
 use warden_testkit::repo_root;
@@ -9,20 +8,9 @@ use warden_testkit::repo_root;
 const BASELINE: &str = "profiles/examples/org-baseline.toml";
 const WIDER: &str = "tests/fixtures/diff/org-baseline-wider.toml";
 
-/// Run `warden` from the repository root without colour.
+/// Run the real `warden` binary from the repository root.
 fn warden(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_warden"))
-        .args(args)
-        .current_dir(repo_root())
-        .env_remove("CLICOLOR_FORCE")
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("warden runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-    )
+    warden_testkit::run_binary(env!("CARGO_BIN_EXE_warden"), args)
 }
 
 fn last_line(s: &str) -> &str {

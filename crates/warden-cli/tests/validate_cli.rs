@@ -4,21 +4,9 @@ use std::process::Command;
 
 use warden_testkit::repo_root;
 
-/// Run `warden` from the repository root with a clean environment; return
-/// `exit_code`, stdout and stderr as one snapshot-friendly string.
+/// Run the real `warden` binary from the repository root.
 fn warden(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_warden"))
-        .args(args)
-        .current_dir(repo_root())
-        .env_remove("CLICOLOR_FORCE")
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("warden runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-    )
+    warden_testkit::run_binary(env!("CARGO_BIN_EXE_warden"), args)
 }
 
 const FIVE: &str = "tests/fixtures/profiles/cli/five-problems.toml";

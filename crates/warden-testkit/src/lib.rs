@@ -90,3 +90,24 @@ pub fn require_python_module(module: &str) -> Option<PathBuf> {
     }
     found
 }
+
+/// Run one of the workspace's binaries from the repository root, the way a user
+/// would, with the environment that would change its output removed (colour,
+/// Snowflake variables). Returns the exit code, stdout and stderr.
+pub fn run_binary(bin: &str, args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(bin)
+        .args(args)
+        .current_dir(repo_root())
+        .env_remove("CLICOLOR_FORCE")
+        .env_remove("SNOWFLAKE_DEFAULT_CONNECTION_NAME")
+        .env_remove("SNOWFLAKE_HOME")
+        .env_remove("SNOWFLAKE_CONNECTIONS")
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {bin}: {e}"));
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8(out.stdout).expect("stdout is UTF-8"),
+        String::from_utf8(out.stderr).expect("stderr is UTF-8"),
+    )
+}
