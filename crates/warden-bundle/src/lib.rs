@@ -13,8 +13,8 @@ use std::collections::BTreeMap;
 
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use warden_policy::{ConnectionTemplate, EndpointModes, Policy};
+use warden_trust::sha256_hex;
 
 /// The signed statement of a policy bundle.
 pub type Statement = warden_trust::PolicyStatement<PolicyBody>;
@@ -129,14 +129,6 @@ impl ExpectedCortex {
         }
         Ok(bytes)
     }
-}
-
-/// Lower-case hex sha256.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }
 
 #[cfg(test)]

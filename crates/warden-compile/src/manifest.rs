@@ -6,7 +6,6 @@
 use std::collections::BTreeMap;
 
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 use warden_profile::ResolvedProfile;
 use warden_profile::model::RuleMode;
 
@@ -162,13 +161,7 @@ struct Entry<'a> {
     sha256: String,
 }
 
-/// Lower-case hex SHA-256 of `bytes`.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
+pub use warden_trust::sha256_hex;
 
 /// Render the manifest over `artifacts` (path → bytes, listed in path order).
 pub fn render(

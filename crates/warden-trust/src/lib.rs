@@ -32,7 +32,7 @@ pub use root::{
     KeyAlgorithm, PublicKeyEntry, RootError, SignerEntry, TrustChain, TrustRoot, VerifiedRoot,
     verify_chain,
 };
-pub use statement::{ArtifactDigest, PolicyStatement};
+pub use statement::{ArtifactDigest, PolicyStatement, sha256_hex};
 pub use verify::{
     MAX_BUNDLE_BYTES, MAX_SIGNATURES, MAX_TRUST_CHAIN_BYTES, VerifiedBundle, VerifyError,
     VerifyOptions, Warning, verify_bundle,

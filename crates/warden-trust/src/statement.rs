@@ -60,7 +60,7 @@ impl ArtifactDigest {
     /// The digest of `bytes`.
     pub fn of(bytes: &[u8]) -> Self {
         Self {
-            sha256: crate::strict::hex(&Sha256::digest(bytes)),
+            sha256: sha256_hex(bytes),
             size: bytes.len() as u64,
         }
     }
@@ -69,6 +69,12 @@ impl ArtifactDigest {
     pub fn matches(&self, bytes: &[u8]) -> bool {
         bytes.len() as u64 == self.size && *self == Self::of(bytes)
     }
+}
+
+/// Lower-case hex SHA-256 of `bytes`: the digest form used in statements and
+/// manifests.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    crate::strict::hex(&Sha256::digest(bytes))
 }
 
 #[cfg(test)]
