@@ -376,23 +376,28 @@ fn enforce_killed_at_any_point_leaves_the_old_or_the_new_file() {
     e.deliver(&large_bundle(100, &variants[0]));
     assert_eq!(code(&e.run(&["enforce", "--system"])), 0);
 
-    // Time one paced run to spread the kills across all of it.
-    e.deliver(&large_bundle(101, &variants[1]));
-    let started = Instant::now();
-    let o = e
-        .command(&["enforce", "--system"])
-        .env(PACE_ENV, "3")
-        .output()
-        .unwrap();
-    assert_eq!(code(&o), 0, "{}", stdout(&o));
-    let span = started.elapsed().as_micros() as u64;
+    // Time paced runs to spread the kills across a whole run. The fastest of three
+    // is the span: a single cold first run would stretch it, and most kills would
+    // then land after the run had already finished.
+    let mut span = u64::MAX;
+    for (serial, variant) in [(101, 1), (102, 0), (103, 1)] {
+        e.deliver(&large_bundle(serial, &variants[variant]));
+        let started = Instant::now();
+        let o = e
+            .command(&["enforce", "--system"])
+            .env(PACE_ENV, "3")
+            .output()
+            .unwrap();
+        assert_eq!(code(&o), 0, "{}", stdout(&o));
+        span = span.min(started.elapsed().as_micros() as u64);
+    }
 
     let mut rng: u64 = 0x9E37_79B9_7F4A_7C15;
     let (mut killed, mut finished) = (0, 0);
     for i in 0..220u64 {
         let old = e.settings().unwrap();
         let new = &variants[((i + 2) % 2) as usize];
-        e.deliver(&large_bundle(102 + i, new));
+        e.deliver(&large_bundle(104 + i, new));
         rng ^= rng << 13;
         rng ^= rng >> 7;
         rng ^= rng << 17;
