@@ -117,7 +117,7 @@ fn state_untrusted_a_group_writable_state_file_is_ignored() {
 #[test]
 fn state_untrusted_a_state_dir_owned_by_a_user_is_ignored_and_taken_back() {
     if !is_root() {
-        eprintln!("SKIP state_untrusted_a_state_dir_owned_by_a_user: needs root to chown");
+        eprintln!("\n!!! SKIPPED: changing the state directory's owner needs root\n");
         return;
     }
     let e = with_seven();
