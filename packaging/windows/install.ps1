@@ -2,7 +2,8 @@
 .SYNOPSIS
 Installs the Warden agent: the program and its trust root under
 %ProgramFiles%\Warden (SYSTEM and Administrators full control, Users read and
-execute, nothing inherited), and two scheduled tasks:
+execute, nothing inherited), its state folder %ProgramData%\Warden\state
+(SYSTEM and Administrators only), and two scheduled tasks:
 
   \Warden\warden-agent-system  SYSTEM, at startup and every 4 hours: warden-agent enforce --system
   \Warden\warden-agent-user    each user at logon, least privilege:   warden-agent enforce --user
@@ -82,6 +83,39 @@ Copy-Item -LiteralPath $TrustRoot -Destination (Join-Path $InstallDir 'trust-roo
 $uninstaller = Join-Path $PSScriptRoot 'uninstall.ps1'
 if (Test-Path -LiteralPath $uninstaller -PathType Leaf) {
     Copy-Item -LiteralPath $uninstaller -Destination (Join-Path $InstallDir 'uninstall.ps1') -Force
+}
+
+# The agent's state folder: SYSTEM and Administrators full control, Users may list
+# the folder itself and open nothing in it (so no user can hold the run lock),
+# owner Administrators, nothing inherited. Standard users may create folders under
+# %ProgramData%, so a folder found here that SYSTEM or Administrators do not own, or
+# a link, is removed first: the agent must never start from a state a user wrote.
+# warden-agent enforce re-applies this ACL on every run.
+$DataDir = Join-Path $env:ProgramData 'Warden'
+$StateDir = Join-Path $DataDir 'state'
+foreach ($dir in @($DataDir, $StateDir)) {
+    if (Test-Path -LiteralPath $dir) {
+        $item = Get-Item -LiteralPath $dir -Force
+        $owner = (Get-Acl -LiteralPath $dir).GetOwner([Security.Principal.SecurityIdentifier])
+        if ($item.Attributes -band [IO.FileAttributes]::ReparsePoint) {
+            # Deletes the link itself, never what it points to.
+            [IO.Directory]::Delete($dir, $false)
+        } elseif (-not ($owner.Equals($System) -or $owner.Equals($Admins))) {
+            Remove-Item -LiteralPath $dir -Recurse -Force
+        }
+    }
+    New-Item -ItemType Directory -Path $dir -Force | Out-Null
+    $stateAcl = New-Object Security.AccessControl.DirectorySecurity
+    $stateAcl.SetOwner($Admins)
+    $stateAcl.SetAccessRuleProtection($true, $false)
+    $full = [Security.AccessControl.FileSystemRights]'FullControl'
+    foreach ($sid in @($System, $Admins)) {
+        $stateAcl.AddAccessRule((New-Object Security.AccessControl.FileSystemAccessRule -ArgumentList $sid, $full, $inherit, $none, 'Allow'))
+    }
+    $list = [Security.AccessControl.FileSystemRights]'ReadAndExecute'
+    $thisFolder = [Security.AccessControl.InheritanceFlags]::None
+    $stateAcl.AddAccessRule((New-Object Security.AccessControl.FileSystemAccessRule -ArgumentList $Users, $list, $thisFolder, $none, 'Allow'))
+    Set-Acl -LiteralPath $dir -AclObject $stateAcl
 }
 
 # The task files are UTF-8 with a matching declaration (what schtasks /XML reads);

@@ -24,6 +24,24 @@ pub trait DirectoryAcl {
     /// Apply the restricted ACL to `dir` and, if it exists, reset `file` to inherit
     /// it. Returns `true` when something was applied.
     fn restrict(&self, dir: &Path, file: &Path) -> io::Result<bool>;
+
+    /// Whether the agent's state directory or a file in it can be trusted: see
+    /// [`crate::ownership`]. The default judges the real file system.
+    fn check_private(
+        &self,
+        path: &Path,
+        kind: crate::ownership::Kind,
+        owner_uid: u32,
+    ) -> io::Result<Result<(), crate::ownership::Untrusted>> {
+        crate::ownership::check_native(path, kind, owner_uid)
+    }
+
+    /// Give the agent's state directory its restricted ACL and reset the ACL and
+    /// owner of `files` in it that exist. Returns `true` when something was applied;
+    /// the default does nothing (Unix owners and modes are repaired by the caller).
+    fn restrict_private(&self, _dir: &Path, _files: &[&Path]) -> io::Result<bool> {
+        Ok(false)
+    }
 }
 
 /// Unix: permissions are mode bits and owners, handled by the caller.
@@ -86,6 +104,36 @@ impl DirectoryAcl for Icacls {
         Self::run(&[d, s("/setowner"), s("*S-1-5-32-544")])?;
         if file.exists() {
             Self::run(&[file.as_os_str(), s("/reset")])?;
+        }
+        Ok(true)
+    }
+
+    fn restrict_private(&self, dir: &Path, files: &[&Path]) -> io::Result<bool> {
+        use std::ffi::OsStr;
+        let d = dir.as_os_str();
+        let s = |t: &'static str| OsStr::new(t);
+        Self::run(&[d, s("/inheritance:r")])?;
+        Self::run(&[
+            d,
+            s("/remove:g"),
+            s("*S-1-1-0"),
+            s("*S-1-5-11"),
+            s("*S-1-5-32-545"),
+            s("*S-1-3-0"),
+        ])?;
+        // SYSTEM and Administrators full control of the folder and what it holds;
+        // Users may list the folder only, so the lock file cannot be opened by them.
+        Self::run(&[
+            d,
+            s("/grant:r"),
+            s("*S-1-5-18:(OI)(CI)F"),
+            s("*S-1-5-32-544:(OI)(CI)F"),
+            s("*S-1-5-32-545:RX"),
+        ])?;
+        Self::run(&[d, s("/setowner"), s("*S-1-5-32-544")])?;
+        for file in files.iter().filter(|f| f.exists()) {
+            Self::run(&[file.as_os_str(), s("/reset")])?;
+            Self::run(&[file.as_os_str(), s("/setowner"), s("*S-1-5-32-544")])?;
         }
         Ok(true)
     }

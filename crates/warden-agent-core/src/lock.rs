@@ -3,7 +3,8 @@
 //! launchd, systemd path units, MDM scripts and a login can all start the agent at
 //! once. Runs that write take an exclusive lock on `lock` in the root-only state
 //! directory (never in a shared temporary directory), and a second run waits for the
-//! first to finish. On Unix this is `flock(2)` (released by the kernel when the
+//! first to finish, for a bounded time ([`DEFAULT_WAIT`]) after which it gives up
+//! with `lock-timeout` rather than hang. On Unix this is `flock(2)` (released by the kernel when the
 //! process dies, even by SIGKILL, so a crashed run never wedges the next); the file
 //! is 0600 so an unprivileged user cannot open it and hold the lock. On Windows the
 //! file is opened with no sharing, which the system also releases on exit.
@@ -13,6 +14,13 @@
 use std::fs::File;
 use std::io;
 use std::path::Path;
+use std::time::{Duration, Instant};
+
+/// How long `enforce` waits for another run before giving up with `lock-timeout`.
+pub const DEFAULT_WAIT: Duration = Duration::from_secs(120);
+
+/// How often a waiting run tries again.
+const POLL: Duration = Duration::from_millis(50);
 
 /// Held for the duration of a run; dropping it releases the lock.
 #[derive(Debug)]
@@ -20,10 +28,20 @@ pub struct RunLock {
     _file: File,
 }
 
+/// Why the lock was not taken.
+#[derive(Debug, thiserror::Error)]
+pub enum LockError {
+    #[error("another run held the lock for the whole {0:?} wait")]
+    Timeout(Duration),
+    #[error(transparent)]
+    Io(#[from] io::Error),
+}
+
 impl RunLock {
-    /// Block until the lock at `path` is ours, creating the file (0600) if needed.
+    /// Take the lock at `path`, creating the file (0600) if needed, waiting at most
+    /// `wait` for a run that holds it.
     #[cfg(unix)]
-    pub fn acquire(path: &Path) -> io::Result<Self> {
+    pub fn acquire(path: &Path, wait: Duration) -> Result<Self, LockError> {
         use std::os::unix::fs::OpenOptionsExt;
 
         use rustix::fs::{FlockOperation, OFlags, flock};
@@ -36,21 +54,30 @@ impl RunLock {
             .mode(0o600)
             .custom_flags((OFlags::NOFOLLOW | OFlags::CLOEXEC).bits() as i32)
             .open(path)?;
+        let deadline = Instant::now() + wait;
         loop {
-            match flock(&file, FlockOperation::LockExclusive) {
+            match flock(&file, FlockOperation::NonBlockingLockExclusive) {
                 Ok(()) => return Ok(Self { _file: file }),
                 Err(rustix::io::Errno::INTR) => continue,
-                Err(e) => return Err(e.into()),
+                Err(rustix::io::Errno::WOULDBLOCK) => {
+                    if Instant::now() >= deadline {
+                        return Err(LockError::Timeout(wait));
+                    }
+                    std::thread::sleep(POLL);
+                }
+                Err(e) => return Err(io::Error::from(e).into()),
             }
         }
     }
 
-    /// Block until the lock at `path` is ours, creating the file if needed.
+    /// Take the lock at `path`, creating the file if needed, waiting at most `wait`
+    /// for a run that holds it open.
     #[cfg(windows)]
-    pub fn acquire(path: &Path) -> io::Result<Self> {
+    pub fn acquire(path: &Path, wait: Duration) -> Result<Self, LockError> {
         use std::os::windows::fs::OpenOptionsExt;
         /// `ERROR_SHARING_VIOLATION`: another run holds the file open.
         const SHARING_VIOLATION: i32 = 32;
+        let deadline = Instant::now() + wait;
         loop {
             match std::fs::OpenOptions::new()
                 .read(true)
@@ -62,9 +89,12 @@ impl RunLock {
             {
                 Ok(file) => return Ok(Self { _file: file }),
                 Err(e) if e.raw_os_error() == Some(SHARING_VIOLATION) => {
-                    std::thread::sleep(std::time::Duration::from_millis(100));
+                    if Instant::now() >= deadline {
+                        return Err(LockError::Timeout(wait));
+                    }
+                    std::thread::sleep(POLL);
                 }
-                Err(e) => return Err(e),
+                Err(e) => return Err(e.into()),
             }
         }
     }
@@ -82,12 +112,12 @@ mod tests {
     fn a_second_holder_waits_for_the_first() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("lock");
-        let first = RunLock::acquire(&path).unwrap();
+        let first = RunLock::acquire(&path, DEFAULT_WAIT).unwrap();
         let got = Arc::new(AtomicBool::new(false));
         let t = {
             let (path, got) = (path.clone(), got.clone());
             std::thread::spawn(move || {
-                let _second = RunLock::acquire(&path).unwrap();
+                let _second = RunLock::acquire(&path, DEFAULT_WAIT).unwrap();
                 got.store(true, Ordering::SeqCst);
             })
         };
@@ -101,5 +131,14 @@ mod tests {
             std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
             0o600
         );
+    }
+
+    #[test]
+    fn lock_timeout_a_holder_that_never_lets_go_ends_the_wait() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("lock");
+        let _held = RunLock::acquire(&path, DEFAULT_WAIT).unwrap();
+        let err = RunLock::acquire(&path, Duration::from_millis(200)).unwrap_err();
+        assert!(matches!(err, LockError::Timeout(_)), "{err}");
     }
 }

@@ -4,7 +4,8 @@
 //! names it: the agent's macOS managed preferences (`com.warden.agent`), the Windows
 //! machine policy key (`HKLM\SOFTWARE\Policies\Warden\Agent`), then the root-owned
 //! bundle file. The trust chain comes only from the agent's install location and is
-//! walked from the version pinned in [`State`], so it can never roll back.
+//! walked from the version pinned in [`State`] ([`crate::trust`]), so it can never
+//! roll back.
 //!
 //! A bundle that fails any check is refused with a finding whose code is the
 //! [`VerifyError::code`], and the last known-good bundle (re-verified from state)
@@ -24,8 +25,8 @@ use warden_registry::PolicyRegistry;
 use warden_registry::known::warden_agent;
 use warden_registry::value::RegValue;
 use warden_trust::{
-    MAX_BUNDLE_BYTES, MAX_TRUST_CHAIN_BYTES, TrustChain, VerifiedBundle, VerifiedRoot, VerifyError,
-    VerifyOptions, verify_bundle, verify_chain,
+    Envelope, MAX_BUNDLE_BYTES, TrustChain, VerifiedBundle, VerifiedRoot, VerifyError,
+    VerifyOptions, verify_bundle,
 };
 
 use crate::fsutil::{self, ReadError};
@@ -159,80 +160,14 @@ fn present(path: &Path) -> bool {
     std::fs::symlink_metadata(path).is_ok()
 }
 
-/// The trust root to verify against: the installed chain walked from the pinned
-/// version, or the pinned version alone when the chain cannot be used.
+/// The trust root to verify against (see [`crate::trust`]).
 pub fn load_trust(
     paths: &Paths,
     state: &State,
     now: Timestamp,
     findings: &mut Vec<Finding>,
 ) -> Option<VerifiedRoot> {
-    let trust_path = paths.trust_root.display().to_string();
-    let pinned = match state.trust_root.as_deref() {
-        Some(envelope) => match VerifiedRoot::pin(envelope.as_bytes()) {
-            Ok(root) => Some(root),
-            Err(e) => {
-                findings.push(
-                    Finding::new(
-                        "state-invalid",
-                        Severity::Error,
-                        format!("the pinned trust root in the agent state does not verify: {e}"),
-                    )
-                    .at(paths.state_file().display().to_string()),
-                );
-                return None;
-            }
-        },
-        None => None,
-    };
-    let chain = match fsutil::read_regular(&paths.trust_root, MAX_TRUST_CHAIN_BYTES as u64) {
-        Ok(bytes) => TrustChain::from_json(&bytes),
-        Err(ReadError::NotFound) => {
-            findings.push(
-                Finding::new(
-                    "trust-root-missing",
-                    Severity::Error,
-                    "the trust root installed with the agent is missing",
-                )
-                .at(trust_path),
-            );
-            return pinned;
-        }
-        Err(ReadError::TooLarge { size, cap }) => Err(VerifyError::Oversized {
-            what: "trust chain",
-            size: usize::try_from(size).unwrap_or(usize::MAX),
-            max: usize::try_from(cap).unwrap_or(usize::MAX),
-        }),
-        Err(e) => {
-            findings.push(
-                Finding::new(
-                    "trust-root-unreadable",
-                    Severity::Error,
-                    format!("cannot read the trust root: {e}"),
-                )
-                .at(trust_path),
-            );
-            return pinned;
-        }
-    };
-    match chain.and_then(|chain| verify_chain(&chain, pinned.as_ref(), now)) {
-        Ok(root) => Some(root),
-        Err(e) => {
-            let kept = match &pinned {
-                Some(p) => format!("; trust root version {} stays pinned", p.version()),
-                None => String::new(),
-            };
-            findings.push(
-                Finding::new(
-                    e.code(),
-                    Severity::Error,
-                    format!("trust chain refused: {e}{kept}"),
-                )
-                .at(trust_path),
-            );
-            pinned
-        }
-    }
+    crate::trust::load_trust(paths, state, now, findings).root
 }
 
 /// The policy a run enforces, with what it needs to apply and record it.
@@ -255,6 +190,11 @@ pub struct Resolution {
     pub governing: Option<Governing>,
     /// The newest trust root verified in this run (to pin).
     pub root: Option<VerifiedRoot>,
+    /// The chain accepted up to `root` (stored with the pin).
+    pub trust_chain: Option<TrustChain>,
+    /// A serial reset for the state's profile signed in a newly accepted trust-root
+    /// version: it replaced the accepted serial as the floor in this run.
+    pub serial_reset: Option<u64>,
     pub findings: Vec<Finding>,
 }
 
@@ -266,7 +206,12 @@ pub fn resolve(
     now: Timestamp,
 ) -> Resolution {
     let mut findings = Vec::new();
-    let root = load_trust(paths, state, now, &mut findings);
+    let trust = crate::trust::load_trust(paths, state, now, &mut findings);
+    let root = trust.root;
+    let serial_reset = state
+        .profile_id
+        .as_ref()
+        .and_then(|profile| trust.serial_resets.get(profile).copied());
     let lkg = state.last_known_good.as_deref().map(str::as_bytes);
     let mut governing = None;
     let mut lkg_tried = false;
@@ -304,7 +249,7 @@ pub fn resolve(
                 )
                 .at(source.to_string()),
             ),
-            Some(root) if lkg == Some(bytes.as_slice()) => {
+            Some(root) if lkg.is_some_and(|lkg| same_statement(lkg, &bytes)) => {
                 lkg_tried = true;
                 match reverify(&bytes, root, state, now) {
                     Ok((bundle, expired)) => {
@@ -341,7 +286,7 @@ pub fn resolve(
             Some(root) => {
                 let options = VerifyOptions {
                     now,
-                    min_serial: state.serial,
+                    min_serial: serial_reset.or(state.serial),
                     profile_id: state.profile_id.clone(),
                 };
                 match verify_bundle::<PolicyBody>(&bytes, root, &options) {
@@ -416,7 +361,25 @@ pub fn resolve(
     Resolution {
         governing,
         root,
+        trust_chain: trust.accepted,
+        serial_reset,
         findings,
+    }
+}
+
+/// True when two envelopes carry the same signed statement (payload type and
+/// payload bytes), however the envelope JSON around it is laid out: an MDM that
+/// re-encodes the bundle delivers the accepted bundle again, not a rollback.
+fn same_statement(a: &[u8], b: &[u8]) -> bool {
+    if a == b {
+        return true;
+    }
+    if a.len() > MAX_BUNDLE_BYTES || b.len() > MAX_BUNDLE_BYTES {
+        return false;
+    }
+    match (Envelope::from_json(a), Envelope::from_json(b)) {
+        (Ok(a), Ok(b)) => a.payload_type == b.payload_type && a.payload == b.payload,
+        _ => false,
     }
 }
 
@@ -515,11 +478,9 @@ pub fn load_for_user(
     paths: &Paths,
     registry: Option<&dyn PolicyRegistry>,
     clock: Timestamp,
+    state_owner_uid: u32,
 ) -> Result<VerifiedPolicy, Vec<Finding>> {
-    let state = State::load(&paths.state_file())
-        .ok()
-        .flatten()
-        .unwrap_or_default();
+    let state = crate::system::state_for_user(paths, state_owner_uid);
     let now = state.effective_now(clock);
     if let Some(lkg) = state.last_known_good.as_deref() {
         let mut ignored = Vec::new();

@@ -3,9 +3,12 @@
 //!
 //! One JSON file (`warden.agent-state/v1`) in the state directory, replaced
 //! atomically and only by root: the trust-root version accepted so far (with its
-//! envelope, which later runs pin), the profile and highest serial accepted, the
-//! exact envelope bytes of the last known-good bundle, the latest trusted time, and
-//! the outcome of the last run for `status`. It holds nothing secret (signed
+//! envelope and the chain up to it, which later runs pin once it chains to the
+//! installed trust root), the profile and highest serial accepted, the exact
+//! envelope bytes of the last known-good bundle, the latest trusted time (a signed
+//! time), and the outcome of the last run for `status`. The state is used only
+//! when its directory and file could not have been written by anyone but root
+//! ([`crate::ownership`]). It holds nothing secret (signed
 //! bundles, public keys), so it is world-readable and user mode may reuse the last
 //! known-good bundle from it.
 
@@ -33,6 +36,10 @@ pub struct State {
     /// The DSSE envelope (JSON text) of that version: the pin for later chains.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trust_root: Option<String>,
+    /// The chain file (JSON text) of versions 1 to `trust_root_version` as accepted:
+    /// the pin counts only when this chain starts at the installed trust root.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trust_chain: Option<String>,
     /// The profile this endpoint accepted; bundles for other profiles are refused
     /// until the state is reset.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -72,6 +79,7 @@ impl Default for State {
             schema: STATE_SCHEMA.to_owned(),
             trust_root_version: None,
             trust_root: None,
+            trust_chain: None,
             profile_id: None,
             serial: None,
             last_known_good: None,
@@ -132,7 +140,10 @@ impl State {
         }
     }
 
-    /// Raise the trusted time to `now` (it never goes down).
+    /// Raise the trusted time to `now` (it never goes down). Callers pass signed
+    /// times only (a verified `issued_at`, never later than the verification time):
+    /// the local clock alone never moves it, so one forward jump of the clock cannot
+    /// make every later bundle look expired.
     pub fn advance_time(&mut self, now: Timestamp) {
         if self.trusted_time().ok().flatten().is_none_or(|t| t < now) {
             self.trusted_time = Some(now.to_string());

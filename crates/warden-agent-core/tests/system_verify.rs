@@ -33,7 +33,8 @@ fn a_valid_bundle_is_applied_with_the_right_bytes_mode_and_state() {
         s.last_known_good.as_deref().map(str::as_bytes),
         Some(bundle(7).as_slice())
     );
-    assert_eq!(s.trusted_time.as_deref(), Some(NOW));
+    // The trusted time is the newest signed time: bundle 7's issue time.
+    assert_eq!(s.trusted_time.as_deref(), Some("2026-02-15T00:00:00Z"));
     assert_eq!(s.last_result.unwrap().exit_code, 0);
     let policy = e.check().policy.unwrap();
     assert!(policy.source.starts_with("file "), "{}", policy.source);
@@ -179,12 +180,15 @@ fn an_expired_last_known_good_still_governs_and_says_so() {
 fn the_clock_never_goes_behind_the_trusted_time() {
     let e = with_seven();
     e.enforce_at("2026-04-05T00:00:00Z");
+    // Only signed times move the trusted time: bundle 7 was issued 2026-02-15.
     assert_eq!(
         state(&e).trusted_time.as_deref(),
-        Some("2026-04-05T00:00:00Z")
+        Some("2026-02-15T00:00:00Z")
     );
-    // A clock set back to when bundle 7 was valid does not make it valid again.
-    let r = e.check_at("2026-03-01T00:00:00Z");
+    // A clock set back to when an expired bundle was valid (2026-01-01 to
+    // 2026-02-01) does not make it valid again: verification runs at the trusted time.
+    e.deliver(&std::fs::read(fixture_dir().join("bundle-9-expired.json")).unwrap());
+    let r = e.check_at("2026-01-15T00:00:00Z");
     assert_eq!(open_codes(&r), ["expired"]);
 }
 

@@ -13,13 +13,17 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use warden_agent_core::paths::{Paths, Platform};
 use warden_agent_core::report::{Finding, Format, Mode, Report, Severity};
 use warden_agent_core::system::{self, Status, SystemOptions};
-use warden_agent_core::{acl, source, user};
+use warden_agent_core::{acl, lock, source, user};
 use warden_registry::{PolicyRegistry, RegFileRegistry};
 use warden_trust::Timestamp;
 
 /// Test-only: milliseconds to pause between the steps of a write. Honoured only
 /// with `--root`, so it can never slow a production run.
 const PACE_ENV: &str = "WARDEN_AGENT_TEST_PACE_MS";
+
+/// Test-only: milliseconds `enforce` waits for the run lock. Honoured only with
+/// `--root`.
+const LOCK_WAIT_ENV: &str = "WARDEN_AGENT_TEST_LOCK_WAIT_MS";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -69,8 +73,8 @@ struct CommonArgs {
     /// The home directory user mode audits (default: $HOME).
     #[arg(long, value_name = "DIR")]
     home: Option<PathBuf>,
-    /// Evaluate at this RFC 3339 UTC time instead of the clock (with --root only, so
-    /// a real state's trusted time can never be pushed forward by hand).
+    /// Evaluate at this RFC 3339 UTC time instead of the clock (with --root only, and
+    /// a root that holds no real system path).
     #[arg(long, hide = true, value_name = "RFC3339", requires = "root")]
     now: Option<String>,
     /// Use another OS's layout and MDM channel (with --root only).
@@ -133,6 +137,86 @@ fn main() -> ExitCode {
     ExitCode::from(code)
 }
 
+/// `--root` (and with it every test-only option) must relocate the system paths:
+/// a root that is `/`, or that holds any real system path (after resolving links),
+/// would point the relaxed test rules at production files.
+fn check_root(common: &CommonArgs) -> Result<(), Finding> {
+    let Some(root) = &common.root else {
+        return Ok(());
+    };
+    let refuse = |why: String| {
+        Finding::new(
+            "invalid-argument",
+            Severity::Error,
+            format!(
+                "--root {} {why}; --root and the test-only options need a directory that holds no real system path",
+                root.display()
+            ),
+        )
+    };
+    let root = resolved(root).map_err(|e| refuse(format!("cannot be resolved ({e})")))?;
+    if root.parent().is_none() {
+        return Err(refuse("is the file-system root".to_owned()));
+    }
+    for platform in [Platform::MacOs, Platform::Linux, Platform::Windows] {
+        let real = Paths::system(platform, None);
+        let mut every = vec![
+            real.managed_settings.clone(),
+            real.bundle_file.clone(),
+            real.trust_root.clone(),
+            real.state_dir.clone(),
+        ];
+        every.extend(real.agent_preferences.clone());
+        every.extend(real.cortex_preferences.clone());
+        for path in every.iter().filter(|p| p.is_absolute()) {
+            let path = resolved(path).unwrap_or_else(|_| path.clone());
+            if path.starts_with(&root) {
+                return Err(refuse(format!("holds the real {}", path.display())));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `path` made absolute with its longest existing ancestor's links resolved.
+fn resolved(path: &std::path::Path) -> std::io::Result<PathBuf> {
+    let absolute = std::path::absolute(path)?;
+    let mut existing = absolute.as_path();
+    let mut rest = Vec::new();
+    loop {
+        match existing.canonicalize() {
+            Ok(canonical) => {
+                return Ok(rest.iter().rev().fold(canonical, |p, c| p.join(c)));
+            }
+            Err(_) => match (existing.parent(), existing.file_name()) {
+                (Some(parent), Some(name)) => {
+                    rest.push(name.to_owned());
+                    existing = parent;
+                }
+                _ => return Ok(absolute),
+            },
+        }
+    }
+}
+
+/// The owner system files must have: root, or the caller under a test root.
+fn owner_uid(common: &CommonArgs) -> u32 {
+    if common.root.is_some() {
+        system::effective_uid()
+    } else {
+        0
+    }
+}
+
+/// A test-only millisecond knob from the environment, honoured only under `--root`.
+fn test_millis(common: &CommonArgs, var: &str) -> Option<Duration> {
+    common
+        .root
+        .as_ref()
+        .and_then(|_| std::env::var(var).ok()?.parse().ok())
+        .map(Duration::from_millis)
+}
+
 fn paths(common: &CommonArgs) -> Paths {
     let platform = common
         .platform
@@ -175,7 +259,9 @@ fn run(args: &RunArgs, enforce: bool) -> (String, u8) {
     } else {
         Mode::User
     };
-    let prepared = clock(common).and_then(|now| Ok((now, registry(common)?)));
+    let prepared = check_root(common)
+        .and_then(|()| clock(common))
+        .and_then(|now| Ok((now, registry(common)?)));
     let (now, registry) = match prepared {
         Ok(v) => v,
         Err(finding) => {
@@ -187,22 +273,15 @@ fn run(args: &RunArgs, enforce: bool) -> (String, u8) {
     let registry = registry.as_deref();
     let report = match mode {
         Mode::System => {
-            let relocated = common.root.is_some();
             let acl = acl::native();
             let opts = SystemOptions {
-                owner_uid: if relocated {
-                    system::effective_uid()
-                } else {
-                    0
-                },
+                owner_uid: owner_uid(common),
                 paths,
                 clock: now,
                 registry,
                 acl: acl.as_ref(),
-                pace: relocated
-                    .then(|| std::env::var(PACE_ENV).ok()?.parse().ok())
-                    .flatten()
-                    .map(Duration::from_millis),
+                pace: test_millis(common, PACE_ENV),
+                lock_wait: test_millis(common, LOCK_WAIT_ENV).unwrap_or(lock::DEFAULT_WAIT),
             };
             if enforce {
                 system::enforce(&opts)
@@ -210,7 +289,7 @@ fn run(args: &RunArgs, enforce: bool) -> (String, u8) {
                 system::check(&opts)
             }
         }
-        Mode::User => match source::load_for_user(&paths, registry, now) {
+        Mode::User => match source::load_for_user(&paths, registry, now, owner_uid(common)) {
             Err(findings) => Report::cannot_evaluate(Mode::User, findings),
             Ok(policy) => {
                 let Some(home) = common.home.clone().or_else(home_dir) else {
@@ -247,7 +326,15 @@ fn home_dir() -> Option<PathBuf> {
 
 fn status(common: &CommonArgs) -> (String, u8) {
     let format = Format::from(common.format);
-    match Status::load(&paths(common)) {
+    let paths = paths(common);
+    let refusal = check_root(common)
+        .err()
+        .or_else(|| system::untrusted_state(&paths, owner_uid(common)));
+    if let Some(finding) = refusal {
+        let report = Report::cannot_evaluate(Mode::System, vec![finding]);
+        return (report.render(format), report.exit_code());
+    }
+    match Status::load(&paths) {
         Ok(status) => (status.render(format), status.exit_code()),
         Err(e) => {
             let finding = Finding::new("state-invalid", Severity::Error, e.to_string());

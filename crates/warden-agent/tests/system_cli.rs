@@ -465,3 +465,227 @@ fn two_enforce_runs_started_at_once_both_finish_with_a_correct_file() {
         assert!(temp_files(&e).is_empty());
     }
 }
+
+// --- the state must be root's ---------------------------------------------------
+
+fn signed(serial: u64, settings: &[u8], signer: &SigningKey, trust_root_version: u64) -> Vec<u8> {
+    let ts = |t: &str| parse_utc(t).unwrap();
+    let statement: Statement = warden_trust::PolicyStatement {
+        profile_id: "acme-baseline".to_owned(),
+        serial,
+        issued_at: ts("2026-02-15T00:00:00Z"),
+        not_before: ts("2026-02-15T00:00:00Z"),
+        expires: ts("2029-01-01T00:00:00Z"),
+        trust_root_version,
+        manifest: BTreeMap::new(),
+        body: PolicyBody {
+            cortex: ExpectedCortex::new(settings, BTreeMap::new(), BTreeMap::new()),
+            endpoint: EndpointPolicy {
+                policy: Policy::default(),
+                modes: EndpointModes::default(),
+                required_connection: None,
+            },
+        },
+    };
+    warden_trust::sign_bundle(&statement.to_json().unwrap(), &[signer]).to_json()
+}
+
+const EVIL: &[u8] = b"{\n  \"dangerouslyAllowAll\": true\n}\n";
+
+/// What an unprivileged user can do where standard users may create the agent's
+/// state directory first: a state that pins the user's own self-signed trust root
+/// (version 99) and a last known-good bundle (serial 1000) signed by the user's key.
+fn plant_user_state(e: &Endpoint) {
+    let far = parse_utc("2030-01-01T00:00:00Z").unwrap();
+    let (root_key, signer) = (key("attacker-root"), key("attacker-signer"));
+    let mut root =
+        warden_trust::TrustRoot::initial(&[root_key.verifying_key()], 1, 1, far).unwrap();
+    root.add_signer(signer.verifying_key(), far, None).unwrap();
+    root.version = 99;
+    let pin = warden_trust::sign_envelope(
+        warden_trust::TRUST_ROOT_PAYLOAD_TYPE,
+        &root.to_json(),
+        &[&root_key],
+    );
+    let state = serde_json::json!({
+        "schema": "warden.agent-state/v1",
+        "trust_root_version": 99,
+        "trust_root": String::from_utf8(pin.to_json()).unwrap(),
+        "profile_id": "acme-baseline",
+        "serial": 1000,
+        "last_known_good": String::from_utf8(signed(1000, EVIL, &signer, 99)).unwrap(),
+        "last_known_good_source": "file planted",
+        "trusted_time": NOW,
+    });
+    e.put(
+        "var/lib/warden/state.json",
+        &serde_json::to_vec_pretty(&state).unwrap(),
+    );
+    let dir = e.root().join("var/lib/warden");
+    if euid_is_root(e) {
+        // The user owns the directory and the file.
+        let nobody = Some(65534);
+        std::os::unix::fs::chown(&dir, nobody, nobody).unwrap();
+        std::os::unix::fs::chown(dir.join("state.json"), nobody, nobody).unwrap();
+    } else {
+        // Without root, a directory anyone may write stands in for it.
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777)).unwrap();
+    }
+}
+
+fn euid_is_root(e: &Endpoint) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(e.root()).unwrap().uid() == 0
+}
+
+fn finding_codes(json: &Value) -> Vec<String> {
+    json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn state_untrusted_a_user_planted_state_never_reaches_cortex_code() {
+    let e = Endpoint::new();
+    plant_user_state(&e);
+    e.deliver(&fixture("bundle-7.json"));
+    let o = e.run(&["enforce", "--system", "--format", "json"]);
+    let json: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let settings = e.settings().unwrap_or_default();
+    assert!(
+        !String::from_utf8_lossy(&settings).contains("dangerouslyAllowAll"),
+        "root wrote the attacker's settings: {json}"
+    );
+    assert_eq!(settings, fixture("managed-settings-7.json"), "{json}");
+    assert!(
+        finding_codes(&json).contains(&"state-untrusted".to_owned()),
+        "{json}"
+    );
+    assert_eq!(json["policy"]["serial"], 7, "{json}");
+    // The state is the agent's again: the next run is clean.
+    let o = e.run(&["enforce", "--system", "--format", "json"]);
+    assert_eq!(code(&o), 0, "{}", stdout(&o));
+    let o = e.run(&["status", "--format", "json"]);
+    let status: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(status["trust_root_version"], 1);
+    assert_eq!(status["serial"], 7);
+}
+
+#[test]
+fn lock_timeout_a_held_lock_ends_in_a_finding_not_a_hang() {
+    let e = applied();
+    let lock = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(e.root().join("var/lib/warden/lock"))
+        .unwrap();
+    lock.lock().unwrap();
+    let mut child = e
+        .command(&["enforce", "--system", "--format", "intune"])
+        .env(LOCK_WAIT_ENV, "300")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > Duration::from_secs(20) {
+            child.kill().unwrap();
+            child.wait().unwrap();
+            panic!("enforce still waits for the lock after 20 s");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(code(&o), 2, "{}", stdout(&o));
+    assert_eq!(stdout(&o), "cannot evaluate: lock-timeout\n");
+    drop(lock);
+    assert_eq!(code(&e.run(&["enforce", "--system"])), 0);
+}
+
+const LOCK_WAIT_ENV: &str = "WARDEN_AGENT_TEST_LOCK_WAIT_MS";
+
+// --- trusted time -----------------------------------------------------------------
+
+#[test]
+fn trusted_time_now_jumping_forward_and_back_does_not_freeze_updates() {
+    let e = applied();
+    let at = |now: &str, args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_warden-agent"))
+            .args(args)
+            .arg("--root")
+            .arg(e.root())
+            .args(["--now", now, "--platform", "linux"])
+            .output()
+            .unwrap()
+    };
+    let o = at("2027-02-01T00:00:00Z", &["enforce", "--system"]);
+    assert_eq!(code(&o), 1, "{}", stdout(&o));
+    let status: Value =
+        serde_json::from_str(&stdout(&at(NOW, &["status", "--format", "json"]))).unwrap();
+    assert_eq!(status["trusted_time"], "2026-02-15T00:00:00Z", "{status}");
+    e.deliver(&fixture("bundle-8.json"));
+    let o = at(NOW, &["enforce", "--system", "--format", "intune"]);
+    assert_eq!(stdout(&o), "compliant (acme-baseline #8)\n");
+    assert_eq!(e.settings().unwrap(), fixture("managed-settings-8.json"));
+}
+
+// --- test-only options ------------------------------------------------------------
+
+#[test]
+fn test_options_are_refused_on_the_real_system_paths() {
+    // `check` first: it writes nothing even where the refusal is missing.
+    for command in ["check", "enforce"] {
+        for root in ["/", "/etc", "/var", "/var/lib", "/etc/../"] {
+            for extra in [&["--now", NOW][..], &["--platform", "linux"][..], &[][..]] {
+                refused(command, root, extra);
+            }
+        }
+    }
+    // The pacing knob is refused there too, and check and status the same way.
+    let o = Command::new(env!("CARGO_BIN_EXE_warden-agent"))
+        .args(["check", "--system", "--format", "intune", "--root", "/"])
+        .env(PACE_ENV, "5")
+        .output()
+        .unwrap();
+    assert_eq!(stdout(&o), "cannot evaluate: invalid-argument\n");
+    let o = Command::new(env!("CARGO_BIN_EXE_warden-agent"))
+        .args(["status", "--format", "intune", "--root", "/"])
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 2);
+    // A root that is a link to `/` is the same root.
+    let dir = tempfile::tempdir().unwrap();
+    let link = dir.path().join("slash");
+    std::os::unix::fs::symlink("/", &link).unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_warden-agent"))
+        .args([
+            "enforce", "--system", "--format", "intune", "--now", NOW, "--root",
+        ])
+        .arg(&link)
+        .output()
+        .unwrap();
+    assert_eq!(stdout(&o), "cannot evaluate: invalid-argument\n");
+}
+
+fn refused(command: &str, root: &str, extra: &[&str]) {
+    let o = Command::new(env!("CARGO_BIN_EXE_warden-agent"))
+        .args([command, "--system", "--format", "intune", "--root", root])
+        .args(extra)
+        .output()
+        .unwrap();
+    assert_eq!(
+        code(&o),
+        2,
+        "{command} --root {root} {extra:?}: {}",
+        stdout(&o)
+    );
+    assert_eq!(
+        stdout(&o),
+        "cannot evaluate: invalid-argument\n",
+        "{command} --root {root} {extra:?}"
+    );
+}

@@ -322,3 +322,43 @@ fn usage_errors_exit_2() {
         .assert()
         .code(2);
 }
+
+#[test]
+fn serial_too_large_is_refused_by_validate_and_compile() {
+    let fixture = root().join("tests/fixtures/profiles/invalid/serial-too-large.toml");
+    let assert = warden().arg("validate").arg(&fixture).assert().code(1);
+    let stdout = String::from_utf8_lossy(&assert.get_output().stdout).into_owned();
+    assert!(stdout.contains("serial-too-large"), "{stdout}");
+
+    let out = tempfile::tempdir().unwrap();
+    let assert = warden()
+        .arg("compile")
+        .arg(&fixture)
+        .arg("--out")
+        .arg(out.path())
+        .assert()
+        .code(1);
+    let stdout = String::from_utf8_lossy(&assert.get_output().stdout).into_owned();
+    assert!(stdout.contains("serial-too-large"), "{stdout}");
+
+    // The largest serial every channel carries is fine; one above is refused.
+    for (serial, code) in [
+        ("4294967295", 0),
+        ("4294967296", 2),
+        ("18446744073709551615", 2),
+    ] {
+        let out = tempfile::tempdir().unwrap();
+        let assert = warden()
+            .current_dir(out.path())
+            .args(["compile", "--serial", serial, "--out"])
+            .arg(out.path().join("dist"))
+            .arg(root().join("profiles/examples/org-baseline.toml"))
+            .assert()
+            .code(code);
+        if code == 2 {
+            let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
+            assert!(stderr.contains("REG_DWORD"), "{serial}: {stderr}");
+            assert!(!out.path().join("dist").exists(), "{serial}");
+        }
+    }
+}

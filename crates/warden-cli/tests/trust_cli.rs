@@ -510,3 +510,121 @@ fn trust_lifecycle() {
     let root = warden_trust::verify_chain(&chain, None, parse_utc(now).unwrap()).unwrap();
     assert_eq!(root.version(), 4);
 }
+
+/// Compromise recovery: one version revokes the stolen key and resets the serial
+/// endpoints accepted for its profile.
+#[test]
+fn serial_floor_reset_is_signed_by_the_root_threshold() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let [r1, r2, r3, ci, ci2] = ["root-1", "root-2", "root-3", "ci", "ci-2"].map(|n| keygen(d, n));
+    let trust = d.join("trust-root.json");
+    let t = s(&trust);
+    let expires = "2099-01-01T00:00:00Z";
+    let out = run(&[
+        "trust",
+        "init",
+        "--out",
+        t,
+        "--root-key",
+        s(&r1),
+        "--root-key",
+        s(&r2),
+        "--root-key",
+        s(&r3),
+        "--root-threshold",
+        "2",
+        "--expires",
+        expires,
+        "--sign-with",
+        s(&r1),
+        "--sign-with",
+        s(&r2),
+    ]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let out = run(&[
+        "trust",
+        "add-signer",
+        "--trust",
+        t,
+        "--signer",
+        s(&ci),
+        "--signer-expires",
+        expires,
+        "--sign-with",
+        s(&r1),
+        "--sign-with",
+        s(&r2),
+    ]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let ci_id = warden_trust::KeyId::of(&keyfile::read_public_key(&ci).unwrap()).to_string();
+
+    // Below the root threshold: refused, the file unchanged.
+    let before = std::fs::read(&trust).unwrap();
+    let reset = |serial: &str, signers: &[&Path]| {
+        let mut args = vec![
+            "trust",
+            "reset-serial",
+            "--trust",
+            t,
+            "--profile",
+            "engineering",
+            "--serial",
+            serial,
+            "--revoke",
+            &ci_id,
+        ];
+        for k in signers {
+            args.extend(["--sign-with", s(k)]);
+        }
+        run(&args)
+    };
+    let out = reset("0", &[&r1]);
+    assert_eq!(code(&out), 2, "{}", stdout(&out));
+    assert_eq!(std::fs::read(&trust).unwrap(), before);
+    // Above what a REG_DWORD carries: a usage error.
+    let out = reset("4294967296", &[&r1, &r2]);
+    assert_eq!(code(&out), 2);
+    assert_eq!(std::fs::read(&trust).unwrap(), before);
+
+    let out = reset("0", &[&r1, &r3]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("wrote trust root version 3"),
+        "{}",
+        stdout(&out)
+    );
+    let out = run(&["trust", "show", "--trust", t, "--format", "json"]);
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v3 = &report["trust_roots"][2];
+    assert_eq!(v3["serial_resets"]["engineering"], 0);
+    assert_eq!(v3["revoked"][0], ci_id.as_str());
+    let text = stdout(&run(&["trust", "show", "--trust", t]));
+    assert!(
+        text.contains("serial reset: profile engineering to 0"),
+        "{text}"
+    );
+
+    // The next version does not carry the reset again.
+    let out = run(&[
+        "trust",
+        "add-signer",
+        "--trust",
+        t,
+        "--signer",
+        s(&ci2),
+        "--signer-expires",
+        expires,
+        "--sign-with",
+        s(&r1),
+        "--sign-with",
+        s(&r2),
+    ]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let out = run(&["trust", "show", "--trust", t, "--format", "json"]);
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        report["trust_roots"][3].get("serial_resets").is_none(),
+        "{report}"
+    );
+}

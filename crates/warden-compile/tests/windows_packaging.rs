@@ -174,3 +174,26 @@ fn uninstall_removes_both_tasks_and_the_program() {
     assert!(text.contains("Remove-Item -LiteralPath $InstallDir -Recurse -Force"));
     assert!(text.contains("if ($Purge)"));
 }
+
+#[test]
+fn install_creates_the_state_folder_for_system_and_administrators_only() {
+    let text = script("install.ps1");
+    for needle in [
+        "$StateDir = Join-Path $DataDir 'state'",
+        "$DataDir = Join-Path $env:ProgramData 'Warden'",
+        // A folder a user created first, or a link, is removed (the link itself only).
+        "-not ($owner.Equals($System) -or $owner.Equals($Admins))",
+        "[IO.Directory]::Delete($dir, $false)",
+        "$stateAcl.SetOwner($Admins)",
+        "$stateAcl.SetAccessRuleProtection($true, $false)",
+        // Users may list the folder, and nothing inherits that.
+        "-ArgumentList $Users, $list, $thisFolder, $none, 'Allow'",
+        "Set-Acl -LiteralPath $dir -AclObject $stateAcl",
+    ] {
+        assert!(text.contains(needle), "install.ps1 lacks {needle}");
+    }
+    assert!(
+        !text.contains("-ArgumentList $Users, $full"),
+        "users never get full control of the state"
+    );
+}

@@ -42,6 +42,7 @@ codes! {
     ExtendsCycle = "extends-cycle", Error, "Profiles extend each other in a cycle";
     ExtendsWidens = "extends-widens", Error, "A profile loosens a rule of the profile it extends";
     SerialBelowParent = "serial-below-parent", Error, "A profile's serial is lower than its base profile's";
+    SerialTooLarge = "serial-too-large", Error, "A serial above 4294967295, more than a Windows REG_DWORD can carry";
     InvalidGlob = "invalid-glob", Error, "An account or role pattern is not a valid glob";
     InvalidPermissionPattern = "invalid-permission-pattern", Error, "A Cortex Code permission pattern is malformed";
     UnknownAuthenticator = "unknown-authenticator", Error, "An authentication method Snowflake does not know";

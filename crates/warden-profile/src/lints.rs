@@ -15,6 +15,9 @@ use crate::source::{Document, escape_pointer};
 /// Longest bundle lifetime that does not draw a warning.
 pub const MAX_QUIET_LIFETIME_DAYS: u32 = 90;
 
+/// Largest serial a profile may carry: Windows delivers it as a 32-bit REG_DWORD.
+pub const MAX_SERIAL: u64 = u32::MAX as u64;
+
 fn finding(code: Code, message: String, doc: &Document, pointer: &str) -> Finding {
     Finding::new(code, code.severity(), message).at(doc.locate(pointer, false))
 }
@@ -139,6 +142,21 @@ pub fn layer(doc: &Document, p: &Profile) -> Vec<Finding> {
                 }
             }
         }
+    }
+
+    if p.profile.serial > MAX_SERIAL {
+        out.push(
+            finding(
+                Code::SerialTooLarge,
+                format!(
+                    "serial {} is above {MAX_SERIAL}: Windows carries the serial as a 32-bit REG_DWORD, and one bundle at a serial no later bundle can exceed blocks every update",
+                    p.profile.serial
+                ),
+                doc,
+                "/profile/serial",
+            )
+            .help(format!("use a serial of at most {MAX_SERIAL}: a counter raised by one on every change")),
+        );
     }
 
     if let Some(days) = p.profile.bundle_lifetime_days

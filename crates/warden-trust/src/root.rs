@@ -16,10 +16,9 @@ use jiff::Timestamp;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::dsse::{self, Envelope, TRUST_ROOT_PAYLOAD_TYPE};
+use crate::error::{self, VerifyError, Warning};
 use crate::keys::{self, KeyId, SigningKey, VerifyingKey};
-use crate::verify::{
-    self, MAX_TRUST_CHAIN_BYTES, VerifyError, Warning, root_signers, threshold_len,
-};
+use crate::signatures::{self, MAX_TRUST_CHAIN_BYTES, distinct_signers, threshold_len};
 
 /// Signature algorithm of a trusted key, fixed by the trust root and never read from
 /// a signed message.
@@ -86,6 +85,13 @@ pub struct TrustRoot {
     pub policy_threshold: u32,
     /// Keys that must never count again.
     pub revoked: BTreeSet<KeyId>,
+    /// Compromise recovery: for each profile id, the serial that replaces the
+    /// highest serial an endpoint has accepted, once, when the endpoint first
+    /// accepts this version (for example after a stolen signing key signed the
+    /// largest serial). Signed by the root threshold like every version; never
+    /// carried over to the next version.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub serial_resets: BTreeMap<String, u64>,
 }
 
 /// A trust root could not be built or extended.
@@ -162,6 +168,7 @@ impl TrustRoot {
             signers: BTreeMap::new(),
             policy_threshold,
             revoked: BTreeSet::new(),
+            serial_resets: BTreeMap::new(),
         };
         root.set_root_keys(root_keys, root_threshold);
         root.validate()?;
@@ -169,9 +176,11 @@ impl TrustRoot {
     }
 
     /// A copy with the version incremented, to be edited and signed as the next one.
+    /// Serial resets are not copied: each applies only in the version that sets it.
     pub fn next_version(&self) -> Self {
         Self {
             version: self.version.saturating_add(1),
+            serial_resets: BTreeMap::new(),
             ..self.clone()
         }
     }
@@ -303,7 +312,7 @@ impl TrustChain {
             ));
         }
         for envelope in &envelopes {
-            verify::check_signature_count(envelope, "trust chain")?;
+            signatures::check_signature_count(envelope, "trust chain")?;
         }
         Ok(Self { envelopes })
     }
@@ -367,6 +376,28 @@ impl TrustChain {
         Ok(())
     }
 
+    /// The versions up to and including `version` (the whole chain when it is
+    /// shorter): what an endpoint stores as the chain it accepted.
+    pub fn up_to(&self, version: u64) -> Self {
+        let n = usize::try_from(version).unwrap_or(usize::MAX);
+        Self {
+            envelopes: self.envelopes.iter().take(n).cloned().collect(),
+        }
+    }
+
+    /// The serial resets of every version above `after`, by profile; a later version
+    /// wins. Call only on a chain that verified.
+    pub fn serial_resets_after(&self, after: u64) -> Result<BTreeMap<String, u64>, VerifyError> {
+        let skip = usize::try_from(after).unwrap_or(usize::MAX);
+        let mut resets = BTreeMap::new();
+        for envelope in self.envelopes.iter().skip(skip) {
+            let root: TrustRoot = crate::strict::parse(&envelope.payload)
+                .map_err(|e| VerifyError::malformed("trust root", e))?;
+            resets.extend(root.serial_resets);
+        }
+        Ok(resets)
+    }
+
     /// Every version parsed, after the whole chain verified from version 1 (expiry
     /// not checked), for display.
     pub fn versions(&self) -> Result<Vec<TrustRoot>, VerifyError> {
@@ -379,6 +410,17 @@ impl TrustChain {
             })
             .collect()
     }
+}
+
+/// The distinct root keys of `root` (revoked ones excluded) that signed `envelope`.
+fn root_signers(envelope: &Envelope, root: &TrustRoot) -> BTreeSet<KeyId> {
+    distinct_signers(
+        envelope,
+        root.root_keys
+            .iter()
+            .filter(|(id, _)| !root.revoked.contains(*id))
+            .map(|(id, entry)| (id, &entry.public)),
+    )
 }
 
 fn check_new_version(root: &TrustRoot, now: Timestamp) -> Result<(), RootError> {
@@ -400,11 +442,11 @@ pub struct VerifiedRoot {
 }
 
 impl VerifiedRoot {
-    /// Anchor trust in a version the endpoint already trusts (shipped with the agent,
-    /// or the highest version it accepted and stored): its signatures must meet its
-    /// own root threshold. Its authority comes from where it was stored, so only pin
-    /// envelopes read from root-owned state. Expiry is not checked here;
-    /// [`verify_chain`] checks it on the newest version.
+    /// Decode a single trust-root version and check it is signed by a threshold of
+    /// its own root keys. That alone proves nothing about who made it: a stored
+    /// version gains authority only by chaining to the installed anchor
+    /// ([`verify_accepted`]), and only then should it be passed to [`verify_chain`]
+    /// as the pin. Expiry is not checked here.
     pub fn pin(envelope_bytes: &[u8]) -> Result<Self, VerifyError> {
         if envelope_bytes.len() > MAX_TRUST_CHAIN_BYTES {
             return Err(VerifyError::Oversized {
@@ -413,7 +455,7 @@ impl VerifiedRoot {
                 max: MAX_TRUST_CHAIN_BYTES,
             });
         }
-        let envelope = verify::decode_envelope(envelope_bytes, "trust root envelope")?;
+        let envelope = signatures::decode_envelope(envelope_bytes, "trust root envelope")?;
         Self::from_envelope(&envelope, None)
     }
 
@@ -434,7 +476,7 @@ impl VerifiedRoot {
 
     /// Warnings for this root at `now` (under 60 days left).
     pub fn warnings(&self, now: Timestamp) -> Vec<Warning> {
-        verify::trust_root_warning(self.root.version, self.root.expires, now)
+        error::trust_root_warning(self.root.version, self.root.expires, now)
             .into_iter()
             .collect()
     }
@@ -469,7 +511,7 @@ impl VerifiedRoot {
         }
         if let Some(previous) = previous {
             let prev = &previous.root;
-            let signed = root_signers(envelope, &prev.root_keys, &prev.revoked);
+            let signed = root_signers(envelope, prev);
             if signed.len() < threshold_len(prev.root_threshold) {
                 return Err(broken(format!(
                     "signed by {} of version {}'s root keys, {} required",
@@ -494,7 +536,7 @@ impl VerifiedRoot {
             )));
         }
         root.validate().map_err(|e| broken(e.to_string()))?;
-        let signed = root_signers(envelope, &root.root_keys, &root.revoked);
+        let signed = root_signers(envelope, &root);
         if signed.len() < threshold_len(root.root_threshold) {
             return Err(broken(format!(
                 "signed by {} of its own root keys, {} required",
@@ -564,6 +606,32 @@ pub fn verify_chain(
     let newest = walk(chain, pinned)?;
     newest.check_unexpired(now)?;
     Ok(newest)
+}
+
+/// Re-verify the chain an endpoint accepted earlier (`accepted`, versions 1 to N as
+/// it stored them) against the installed chain, and return its version N.
+///
+/// A stored trust root is never trusted on its own signature: version 1 of
+/// `accepted` must be version 1 of `installed` (the anchor shipped with the agent),
+/// and every later version must follow from the one before it. Expiry is not
+/// checked here; [`verify_chain`] checks it on the newest version.
+pub fn verify_accepted(
+    installed: &TrustChain,
+    accepted: &TrustChain,
+) -> Result<VerifiedRoot, VerifyError> {
+    fn anchor(chain: &TrustChain) -> Option<(&str, &[u8])> {
+        chain
+            .envelopes
+            .first()
+            .map(|e| (e.payload_type.as_str(), e.payload.as_slice()))
+    }
+    if anchor(installed).is_none() || anchor(installed) != anchor(accepted) {
+        return Err(VerifyError::BrokenChain {
+            version: 1,
+            reason: "the accepted chain does not start at the installed trust root".to_owned(),
+        });
+    }
+    walk(accepted, None)
 }
 
 mod public_key_base64 {

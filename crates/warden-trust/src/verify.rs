@@ -15,256 +15,19 @@
 //!    serial above the minimum, and the trust-root version.
 //!
 //! Every refusal is one [`VerifyError`] variant with a stable [`VerifyError::code`].
-
 use std::collections::{BTreeMap, BTreeSet};
 
 use jiff::Timestamp;
 use serde::de::DeserializeOwned;
 
 use crate::dsse::{Envelope, POLICY_PAYLOAD_TYPE};
+pub use crate::error::{VerifyError, Warning, trust_root_warning};
 use crate::keys::{self, KeyId};
-use crate::root::{PublicKeyEntry, SignerEntry, VerifiedRoot};
+use crate::root::{SignerEntry, VerifiedRoot};
+pub use crate::signatures::{MAX_BUNDLE_BYTES, MAX_SIGNATURES, MAX_TRUST_CHAIN_BYTES};
+use crate::signatures::{decode_envelope, threshold_len};
 use crate::statement::PolicyStatement;
-use crate::time::{self, BUNDLE_WARN_BEFORE, CLOCK_SKEW, TRUST_ROOT_WARN_BEFORE};
-
-/// Largest bundle envelope accepted (1 MiB): checked before any parsing.
-pub const MAX_BUNDLE_BYTES: usize = 1 << 20;
-
-/// Largest trust-chain file accepted (1 MiB).
-pub const MAX_TRUST_CHAIN_BYTES: usize = 1 << 20;
-
-/// Most signatures one envelope may carry; bounds the verification work an attacker
-/// can demand.
-pub const MAX_SIGNATURES: usize = 32;
-
-/// Why a bundle or trust chain was refused.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum VerifyError {
-    /// Input larger than its cap.
-    #[error("the {what} is {size} bytes, larger than the {max}-byte limit")]
-    Oversized {
-        /// "bundle" or "trust chain".
-        what: &'static str,
-        /// Size seen.
-        size: usize,
-        /// The cap.
-        max: usize,
-    },
-    /// Bytes that do not parse, or parse into something inconsistent.
-    #[error("malformed {what}: {detail}")]
-    Malformed {
-        /// What was being read.
-        what: &'static str,
-        /// The parser's or checker's message.
-        detail: String,
-    },
-    /// The envelope is not of the expected type.
-    #[error("payload type `{found}` is not `{expected}`")]
-    WrongPayloadType {
-        /// The required type.
-        expected: &'static str,
-        /// The envelope's type.
-        found: String,
-    },
-    /// A signature naming a trusted key does not verify.
-    #[error("signature by key `{keyid}` does not verify")]
-    BadSignature {
-        /// The key id hint of the signature.
-        keyid: String,
-    },
-    /// No trusted key verifies a signature and its hint names no known key.
-    #[error("signed by unknown key `{keyid}`")]
-    UnknownKey {
-        /// The key id hint (possibly empty).
-        keyid: String,
-    },
-    /// Signed by a key the trust root revoked.
-    #[error("signed by revoked key `{keyid}`")]
-    RevokedKey {
-        /// The revoked key.
-        keyid: String,
-    },
-    /// The signer's authorization in the trust root has ended.
-    #[error("signer `{keyid}` expired at {expired}")]
-    SignerExpired {
-        /// The signer.
-        keyid: String,
-        /// Its expiry.
-        expired: Timestamp,
-    },
-    /// The signer may not sign this profile.
-    #[error("signer `{keyid}` may not sign profile `{profile_id}`")]
-    SignerNotAllowed {
-        /// The signer.
-        keyid: String,
-        /// The profile it tried to sign.
-        profile_id: String,
-    },
-    /// Too few distinct trusted keys signed.
-    #[error("{valid} distinct valid signature(s), {required} required")]
-    BelowThreshold {
-        /// Distinct verified keys.
-        valid: usize,
-        /// The threshold.
-        required: u32,
-    },
-    /// The statement is for another profile than the one expected.
-    #[error("the bundle is for profile `{found}`, expected `{expected}`")]
-    ProfileMismatch {
-        /// The expected profile.
-        expected: String,
-        /// The statement's profile.
-        found: String,
-    },
-    /// `not_before` is in the future beyond the clock-skew allowance.
-    #[error("the bundle is not valid before {not_before} (now {now})")]
-    NotYetValid {
-        /// The statement's `not_before`.
-        not_before: Timestamp,
-        /// The verification time.
-        now: Timestamp,
-    },
-    /// The bundle has expired.
-    #[error("the bundle expired at {expires} (now {now})")]
-    Expired {
-        /// The statement's `expires`.
-        expires: Timestamp,
-        /// The verification time.
-        now: Timestamp,
-    },
-    /// The serial is not above the last accepted one (a rollback or a replay).
-    #[error("serial {serial} is not above the minimum {minimum}")]
-    SerialNotAbove {
-        /// The statement's serial.
-        serial: u64,
-        /// The serial it had to exceed.
-        minimum: u64,
-    },
-    /// The statement names a trust-root version newer than the one verified.
-    #[error(
-        "the bundle was signed under trust root version {bundle}, newer than the trusted version {trusted}"
-    )]
-    TrustRootVersionAhead {
-        /// Version named by the statement.
-        bundle: u64,
-        /// Version of the verified trust root.
-        trusted: u64,
-    },
-    /// The newest trust root has expired.
-    #[error("trust root version {version} expired at {expires}")]
-    TrustRootExpired {
-        /// Its version.
-        version: u64,
-        /// Its expiry.
-        expires: Timestamp,
-    },
-    /// The chain ends below the version already trusted.
-    #[error("the trust chain ends at version {offered}, below the trusted version {pinned}")]
-    TrustRootRollback {
-        /// The trusted version.
-        pinned: u64,
-        /// The highest version the chain offers.
-        offered: u64,
-    },
-    /// A trust-root version does not follow from the one before it.
-    #[error("trust chain broken at version {version}: {reason}")]
-    BrokenChain {
-        /// The version that failed.
-        version: u64,
-        /// What was wrong.
-        reason: String,
-    },
-}
-
-impl VerifyError {
-    /// A stable kebab-case code for reports and scripts.
-    pub fn code(&self) -> &'static str {
-        match self {
-            Self::Oversized { .. } => "oversized",
-            Self::Malformed { .. } => "malformed",
-            Self::WrongPayloadType { .. } => "wrong-payload-type",
-            Self::BadSignature { .. } => "bad-signature",
-            Self::UnknownKey { .. } => "unknown-key",
-            Self::RevokedKey { .. } => "revoked-key",
-            Self::SignerExpired { .. } => "signer-expired",
-            Self::SignerNotAllowed { .. } => "signer-not-allowed",
-            Self::BelowThreshold { .. } => "below-threshold",
-            Self::ProfileMismatch { .. } => "profile-mismatch",
-            Self::NotYetValid { .. } => "not-yet-valid",
-            Self::Expired { .. } => "expired",
-            Self::SerialNotAbove { .. } => "serial-not-above-minimum",
-            Self::TrustRootVersionAhead { .. } => "trust-root-version-ahead",
-            Self::TrustRootExpired { .. } => "trust-root-expired",
-            Self::TrustRootRollback { .. } => "trust-root-rollback",
-            Self::BrokenChain { .. } => "broken-chain",
-        }
-    }
-
-    pub(crate) fn malformed(what: &'static str, detail: impl ToString) -> Self {
-        Self::Malformed {
-            what,
-            detail: detail.to_string(),
-        }
-    }
-}
-
-/// A condition worth an operator's attention that does not refuse anything.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Warning {
-    /// The trust root expires within 60 days: sign the next version soon.
-    TrustRootExpiresSoon {
-        /// Its version.
-        version: u64,
-        /// Its expiry.
-        expires: Timestamp,
-        /// Whole days left.
-        days_left: i64,
-    },
-    /// The bundle expires within 7 days: re-sign it.
-    BundleExpiresSoon {
-        /// Its serial.
-        serial: u64,
-        /// Its expiry.
-        expires: Timestamp,
-        /// Whole days left.
-        days_left: i64,
-    },
-}
-
-impl Warning {
-    /// A stable kebab-case code.
-    pub fn code(&self) -> &'static str {
-        match self {
-            Self::TrustRootExpiresSoon { .. } => "trust-root-expires-soon",
-            Self::BundleExpiresSoon { .. } => "bundle-expires-soon",
-        }
-    }
-}
-
-impl std::fmt::Display for Warning {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::TrustRootExpiresSoon {
-                version,
-                expires,
-                days_left,
-            } => write!(
-                f,
-                "trust root version {version} expires at {expires} ({days_left} days left); sign the next version"
-            ),
-            Self::BundleExpiresSoon {
-                serial,
-                expires,
-                days_left,
-            } => write!(
-                f,
-                "bundle serial {serial} expires at {expires} ({days_left} days left); re-sign it"
-            ),
-        }
-    }
-}
+use crate::time::{self, BUNDLE_WARN_BEFORE, CLOCK_SKEW};
 
 /// What the caller knows before verifying.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -388,28 +151,6 @@ pub fn verify_bundle<B: DeserializeOwned>(
         signers,
         warnings,
     })
-}
-
-pub(crate) fn decode_envelope(bytes: &[u8], what: &'static str) -> Result<Envelope, VerifyError> {
-    let envelope = Envelope::from_json(bytes).map_err(|e| VerifyError::malformed(what, e))?;
-    check_signature_count(&envelope, what)?;
-    Ok(envelope)
-}
-
-pub(crate) fn check_signature_count(
-    envelope: &Envelope,
-    what: &'static str,
-) -> Result<(), VerifyError> {
-    if envelope.signatures.len() > MAX_SIGNATURES {
-        return Err(VerifyError::malformed(
-            what,
-            format!(
-                "{} signatures, at most {MAX_SIGNATURES} are accepted",
-                envelope.signatures.len()
-            ),
-        ));
-    }
-    Ok(())
 }
 
 /// Consistency checks on a parsed statement that the types cannot express.
@@ -542,37 +283,5 @@ fn scoped_signers(
             valid: allowed.len(),
             required: trust.policy_threshold,
         },
-    })
-}
-
-/// The distinct root keys (not revoked) with a signature over the envelope.
-pub(crate) fn root_signers(
-    envelope: &Envelope,
-    keys: &BTreeMap<KeyId, PublicKeyEntry>,
-    revoked: &BTreeSet<KeyId>,
-) -> BTreeSet<KeyId> {
-    let message = envelope.pae();
-    keys.iter()
-        .filter(|(id, _)| !revoked.contains(*id))
-        .filter(|(_, entry)| {
-            envelope
-                .signatures
-                .iter()
-                .any(|s| keys::verify_strict(&entry.public, &message, &s.sig))
-        })
-        .map(|(id, _)| id.clone())
-        .collect()
-}
-
-pub(crate) fn threshold_len(threshold: u32) -> usize {
-    usize::try_from(threshold).unwrap_or(usize::MAX)
-}
-
-/// The warning for a trust root with under 60 days left at `now`, if any.
-pub fn trust_root_warning(version: u64, expires: Timestamp, now: Timestamp) -> Option<Warning> {
-    (expires.duration_since(now) < TRUST_ROOT_WARN_BEFORE).then(|| Warning::TrustRootExpiresSoon {
-        version,
-        expires,
-        days_left: time::days_until(now, expires),
     })
 }

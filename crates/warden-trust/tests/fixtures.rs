@@ -18,7 +18,7 @@ use warden_trust::time::parse_utc;
 use warden_trust::{
     ArtifactDigest, POLICY_PAYLOAD_TYPE, PolicyStatement, RootError, TRUST_ROOT_PAYLOAD_TYPE,
     Timestamp, TrustChain, TrustRoot, VerifiedRoot, VerifyError, VerifyOptions, Warning,
-    sign_bundle, verify_bundle, verify_chain,
+    sign_bundle, verify_accepted, verify_bundle, verify_chain,
 };
 
 /// The time every fixture is judged at.
@@ -955,4 +955,80 @@ fn version_zero_cannot_be_pinned() {
     let envelope = sign_envelope(TRUST_ROOT_PAYLOAD_TYPE, &root.to_json(), &[&k1, &k2]);
     let err = VerifiedRoot::pin(&envelope.to_json()).unwrap_err();
     assert_eq!(err.code(), "broken-chain");
+}
+
+#[test]
+fn state_untrusted_an_accepted_chain_must_start_at_the_installed_root() {
+    let installed = main_chain();
+    let v2 = verify_accepted(&installed, &installed).unwrap();
+    assert_eq!(v2.version(), 2);
+    assert_eq!(
+        verify_accepted(&installed, &installed.up_to(1))
+            .unwrap()
+            .version(),
+        1
+    );
+
+    // A chain of its own, however well signed, does not chain to the installed root.
+    let stranger = chain_of(&rotated_root_as_v1(), &["root-4", "root-5"]);
+    let err = verify_accepted(&installed, &stranger).unwrap_err();
+    assert!(
+        matches!(err, VerifyError::BrokenChain { version: 1, .. }),
+        "{err:?}"
+    );
+    // Neither does a self-signed version 99 stored on its own.
+    let mut lone = rotated_root_as_v1();
+    lone.version = 99;
+    let (k4, k5) = (key("root-4"), key("root-5"));
+    let envelope = sign_envelope(TRUST_ROOT_PAYLOAD_TYPE, &lone.to_json(), &[&k4, &k5]);
+    let forged = TrustChain::from_json(&chain_json(&[envelope])).unwrap();
+    assert_eq!(
+        verify_accepted(&installed, &forged).unwrap_err().code(),
+        "broken-chain"
+    );
+}
+
+fn rotated_root_as_v1() -> TrustRoot {
+    let roots: Vec<_> = ["root-4", "root-5"]
+        .iter()
+        .map(|n| key(n).verifying_key())
+        .collect();
+    TrustRoot::initial(&roots, 2, 1, ts("2030-01-01T00:00:00Z")).unwrap()
+}
+
+#[test]
+fn serial_floor_reset_is_read_from_versions_above_the_pin_only() {
+    let first = v1(1, "2030-01-01T00:00:00Z");
+    let mut chain = chain_of(&first, &["root-1", "root-2"]);
+    let mut second = first.next_version();
+    second.revoke(&id("signer-compromised")).unwrap();
+    second.serial_resets.insert("acme".to_owned(), 41);
+    extend(&mut chain, &second, &["root-1", "root-2"]);
+    // The next version does not carry the reset over.
+    let third = second.next_version();
+    assert!(third.serial_resets.is_empty());
+    extend(&mut chain, &third, &["root-1", "root-2"]);
+
+    let resets = |after| chain.serial_resets_after(after).unwrap();
+    assert_eq!(resets(0).get("acme"), Some(&41));
+    assert_eq!(resets(1).get("acme"), Some(&41));
+    assert!(
+        resets(2).is_empty(),
+        "an endpoint pinned at 2 already applied it"
+    );
+    // A root without resets serializes exactly as before the field existed.
+    assert!(
+        !String::from_utf8(first.to_json())
+            .unwrap()
+            .contains("serial_resets")
+    );
+    // The reset is signed like everything else: tampering breaks the chain.
+    let mut envelopes = chain.envelopes().to_vec();
+    let text = String::from_utf8(envelopes[1].payload.clone()).unwrap();
+    envelopes[1].payload = text.replace("\"acme\": 41", "\"acme\": 0").into_bytes();
+    let tampered = TrustChain::from_json(&chain_json(&envelopes)).unwrap();
+    assert_eq!(
+        verify_chain(&tampered, None, now()).unwrap_err().code(),
+        "broken-chain"
+    );
 }

@@ -340,6 +340,7 @@ impl Endpoint {
             registry: self.registry.as_ref().map(|r| r as &dyn PolicyRegistry),
             acl: &PosixModes,
             pace: None,
+            lock_wait: warden_agent_core::lock::DEFAULT_WAIT,
         }
     }
 

@@ -37,7 +37,7 @@ pub(crate) struct Args {
     /// Trust root that lists the signing key
     #[arg(long, value_name = "trust-root.json", requires = "key")]
     trust: Option<PathBuf>,
-    /// Serial to sign instead of the profile's own
+    /// Serial to sign instead of the profile's own (at most 4294967295)
     #[arg(long)]
     serial: Option<u64>,
     /// How long bundles stay valid (`30d`, `12h`); default: the profile's
@@ -47,6 +47,14 @@ pub(crate) struct Args {
 }
 
 pub(crate) fn run(args: &Args) -> Result<ExitCode, CliError> {
+    if let Some(serial) = args.serial
+        && serial > warden_profile::lints::MAX_SERIAL
+    {
+        return Err(CliError::usage(format!(
+            "--serial {serial} is above {}: Windows carries the serial as a 32-bit REG_DWORD, and a bundle no later serial can exceed would block every update",
+            warden_profile::lints::MAX_SERIAL
+        )));
+    }
     let files = super::profile_files(&args.profiles)?;
 
     let now = signing_time()?;

@@ -28,6 +28,9 @@ pub(crate) enum TrustCommand {
     Revoke(RevokeArgs),
     /// Sign the next version with a new set of root keys
     Rotate(RotateArgs),
+    /// Sign the next version resetting the serial endpoints accepted for a profile
+    /// (recovery after a stolen signing key signed a too-high serial)
+    ResetSerial(ResetSerialArgs),
     /// Verify a trust-root chain and print every version
     Show(ShowArgs),
 }
@@ -111,6 +114,22 @@ pub(crate) struct RotateArgs {
 }
 
 #[derive(Debug, clap::Args)]
+pub(crate) struct ResetSerialArgs {
+    #[command(flatten)]
+    next: NextArgs,
+    /// The profile whose accepted serial endpoints replace
+    #[arg(long, value_name = "ID")]
+    profile: String,
+    /// The serial that replaces it: the next bundle must be above it (at most
+    /// 4294967295, what every delivery channel carries)
+    #[arg(long, value_name = "N")]
+    serial: u32,
+    /// Also revoke this policy signer in the same version (the stolen key); repeat
+    #[arg(long = "revoke", value_name = "ID")]
+    revoke: Vec<String>,
+}
+
+#[derive(Debug, clap::Args)]
 pub(crate) struct ShowArgs {
     /// The chain file
     #[arg(long, value_name = "FILE")]
@@ -129,6 +148,7 @@ pub(crate) fn run(cmd: &TrustCommand) -> Result<ExitCode, CliError> {
         TrustCommand::AddSigner(args) => add_signer(args),
         TrustCommand::Revoke(args) => revoke(args),
         TrustCommand::Rotate(args) => rotate(args),
+        TrustCommand::ResetSerial(args) => reset_serial(args),
         TrustCommand::Show(args) => show(args),
     }
 }
@@ -260,6 +280,38 @@ fn rotate(args: &RotateArgs) -> Result<ExitCode, CliError> {
     Ok(ExitCode::SUCCESS)
 }
 
+fn reset_serial(args: &ResetSerialArgs) -> Result<ExitCode, CliError> {
+    let revoked = args
+        .revoke
+        .iter()
+        .map(|id| KeyId::parse(id).map_err(|e| CliError::usage(e.to_string())))
+        .collect::<Result<Vec<_>, _>>()?;
+    if args.profile.is_empty() {
+        return Err(CliError::usage("--profile must name a profile id"));
+    }
+    let version = extend(&args.next, |root| {
+        for id in &revoked {
+            root.revoke(id).map_err(root_error)?;
+        }
+        root.serial_resets
+            .insert(args.profile.clone(), u64::from(args.serial));
+        Ok(())
+    })?;
+    for id in &revoked {
+        outln!("revoked {id}");
+    }
+    outln!(
+        "endpoints of profile `{}` that accept version {version} replace their accepted serial with {}; sign the next bundle with a serial above it",
+        args.profile,
+        args.serial
+    );
+    outln!(
+        "wrote trust root version {version} to {}",
+        args.next.trust.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
 fn show(args: &ShowArgs) -> Result<ExitCode, CliError> {
     let bytes = read_capped(&args.trust, MAX_TRUST_CHAIN_BYTES)?;
     let now = args.now.unwrap_or_else(Timestamp::now);
@@ -331,6 +383,9 @@ fn print_text(path: &Path, versions: &[TrustRoot]) {
                 |p| p.iter().cloned().collect::<Vec<_>>().join(", "),
             );
             outln!("    {id}  expires {}  profiles: {profiles}", signer.expires);
+        }
+        for (profile, serial) in &root.serial_resets {
+            outln!("  serial reset: profile {profile} to {serial}");
         }
         if root.revoked.is_empty() {
             outln!("  revoked: none");
