@@ -465,3 +465,42 @@ fn two_enforce_runs_started_at_once_both_finish_with_a_correct_file() {
         assert!(temp_files(&e).is_empty());
     }
 }
+
+#[test]
+fn user_mode_reports_an_expired_policy_as_system_mode_does() {
+    let e = applied();
+    let home = tempfile::tempdir().unwrap();
+    // bundle-7 expires 2026-03-31; both modes run after that.
+    let at = |mode: &str| {
+        let o = Command::new(env!("CARGO_BIN_EXE_warden-agent"))
+            .args(["check", mode, "--format", "json", "--platform", "linux"])
+            .arg("--root")
+            .arg(e.root())
+            .args(["--now", "2026-04-15T00:00:00Z"])
+            .arg("--home")
+            .arg(home.path())
+            .env("HOME", home.path())
+            .env_remove("SNOWFLAKE_HOME")
+            .env_remove(PACE_ENV)
+            .output()
+            .unwrap();
+        let json: Value = serde_json::from_str(&stdout(&o)).unwrap();
+        let expiry: Vec<(String, String)> = json["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["code"].as_str().unwrap().contains("expired"))
+            .map(|f| {
+                (
+                    f["code"].as_str().unwrap().to_owned(),
+                    f["severity"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        (code(&o), json["compliant"].clone(), expiry)
+    };
+    let system = at("--system");
+    assert_eq!(system.0, 1, "{system:?}");
+    assert!(!system.2.is_empty(), "{system:?}");
+    assert_eq!(at("--user"), system);
+}
