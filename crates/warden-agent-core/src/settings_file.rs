@@ -22,9 +22,9 @@
 //! nothing is written. A symlink any other user created is that user's, not a
 //! relocation: `enforce` removes the link and creates the directory in its place.
 //! A directory owned by another user is taken over: owner root, group 0, mode 0755
-//! (which clears setgid), POSIX ACLs removed (Linux), and every entry the agent did
-//! not write removed, so nothing the user placed there survives. On Windows the path-based writer from
-//! [`crate::fsutil`] is used and the folder's ACL is reset through
+//! (which clears setgid), ACLs removed, and every entry the agent did not write
+//! removed, so nothing the user placed there survives. On Windows the path-based
+//! writer from [`crate::fsutil`] is used and the folder's ACL is reset through
 //! [`DirectoryAcl`].
 
 use std::path::Path;
