@@ -1,12 +1,14 @@
 <#
 .SYNOPSIS
-Installs the Warden agent: the program and its trust root under
+Installs the Warden agent: the program (warden-agent.exe, and warden-agentw.exe,
+the same program without a console window) and its trust root under
 %ProgramFiles%\Warden (SYSTEM and Administrators full control, Users read and
 execute, nothing inherited), its state folder %ProgramData%\Warden\state
 (SYSTEM and Administrators only), and two scheduled tasks:
 
   \Warden\warden-agent-system  SYSTEM, at startup and every 4 hours: warden-agent enforce --system
-  \Warden\warden-agent-user    each user at logon, least privilege:   warden-agent enforce --user
+  \Warden\warden-agent-user    each user at logon, least privilege:   warden-agentw enforce --user
+                               (no console window flashes in the user's session)
 
 Run elevated (an Intune Win32 app runs it as SYSTEM). Running it again upgrades
 in place. The policy itself is not installed here: it arrives through Group
@@ -16,6 +18,8 @@ Policy or Intune (see the compiled windows/README.md).
 param(
     # The agent executable to install.
     [string]$AgentPath = (Join-Path $PSScriptRoot 'warden-agent.exe'),
+    # The same agent built without a console window, run by the logon task.
+    [string]$WindowlessAgentPath = (Join-Path $PSScriptRoot 'warden-agentw.exe'),
     # The trust root the agent pins.
     [string]$TrustRoot = (Join-Path $PSScriptRoot 'trust-root.json')
 )
@@ -26,7 +30,7 @@ $ErrorActionPreference = 'Stop'
 # A 32-bit PowerShell would install under Program Files (x86): start again in the 64-bit one.
 if ([Environment]::Is64BitOperatingSystem -and -not [Environment]::Is64BitProcess) {
     $native = Join-Path $env:WINDIR 'sysnative\WindowsPowerShell\v1.0\powershell.exe'
-    & $native -NoProfile -NonInteractive -ExecutionPolicy Bypass -File $PSCommandPath -AgentPath $AgentPath -TrustRoot $TrustRoot
+    & $native -NoProfile -NonInteractive -ExecutionPolicy Bypass -File $PSCommandPath -AgentPath $AgentPath -WindowlessAgentPath $WindowlessAgentPath -TrustRoot $TrustRoot
     exit $LASTEXITCODE
 }
 
@@ -34,7 +38,7 @@ $principal = New-Object Security.Principal.WindowsPrincipal ([Security.Principal
 if (-not $principal.IsInRole([Security.Principal.WindowsBuiltInRole]::Administrator)) {
     throw 'install.ps1 must run elevated (as an administrator or SYSTEM)'
 }
-foreach ($file in @($AgentPath, $TrustRoot)) {
+foreach ($file in @($AgentPath, $WindowlessAgentPath, $TrustRoot)) {
     if (-not (Test-Path -LiteralPath $file -PathType Leaf)) {
         throw "missing $file"
     }
@@ -79,6 +83,7 @@ foreach ($rule in $rules) {
 Set-Acl -LiteralPath $InstallDir -AclObject $acl
 
 Copy-Item -LiteralPath $AgentPath -Destination (Join-Path $InstallDir 'warden-agent.exe') -Force
+Copy-Item -LiteralPath $WindowlessAgentPath -Destination (Join-Path $InstallDir 'warden-agentw.exe') -Force
 Copy-Item -LiteralPath $TrustRoot -Destination (Join-Path $InstallDir 'trust-root.json') -Force
 $uninstaller = Join-Path $PSScriptRoot 'uninstall.ps1'
 if (Test-Path -LiteralPath $uninstaller -PathType Leaf) {

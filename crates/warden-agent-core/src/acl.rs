@@ -139,6 +139,45 @@ impl DirectoryAcl for Icacls {
     }
 }
 
+/// Remove every access-control-list entry from the directory open as `fd` (at
+/// `path`), leaving only its owner, group and mode bits: on Linux the POSIX ACL
+/// extended attributes (access and default, what `setfacl -b` removes), on macOS
+/// the extended ACL through `/bin/chmod -N`. A file system without ACLs has none to
+/// remove.
+#[cfg(unix)]
+pub fn clear_posix_acls(fd: &std::os::fd::OwnedFd, path: &Path) -> io::Result<()> {
+    #[cfg(target_os = "macos")]
+    {
+        let _ = fd;
+        let status = std::process::Command::new("/bin/chmod")
+            .arg("-N")
+            .arg(path)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()?;
+        if !status.success() {
+            return Err(io::Error::other(format!("chmod -N exited with {status}")));
+        }
+        Ok(())
+    }
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    {
+        let _ = path;
+        for name in ["system.posix_acl_access", "system.posix_acl_default"] {
+            match rustix::fs::fremovexattr(fd, name) {
+                Ok(()) | Err(rustix::io::Errno::NODATA) | Err(rustix::io::Errno::OPNOTSUPP) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(())
+    }
+    #[cfg(not(any(target_os = "macos", target_os = "linux", target_os = "android")))]
+    {
+        let _ = (fd, path);
+        Ok(())
+    }
+}
+
 /// The implementation for the platform this binary runs on.
 pub fn native() -> Box<dyn DirectoryAcl> {
     #[cfg(windows)]

@@ -9,7 +9,6 @@
 //! functions; [`mdm_drift`] is the thin reading edge.
 
 use std::collections::BTreeMap;
-use std::io::Cursor;
 
 use warden_bundle::{ExpectedCortex, PreferenceValue, RegistryValue};
 use warden_registry::PolicyRegistry;
@@ -117,7 +116,8 @@ fn bookkeeping(key: &str) -> bool {
 }
 
 /// Compare Cortex Code's managed-preferences plist (`None`: the file is absent)
-/// with the signed expectation.
+/// with the signed expectation. The plist is read within
+/// [`warden_macos::Limits::MANAGED_PREFERENCES`]: one beyond them is `mdm-unreadable`.
 pub fn macos_drift(
     expected: &BTreeMap<String, PreferenceValue>,
     plist_bytes: Option<&[u8]>,
@@ -125,29 +125,31 @@ pub fn macos_drift(
 ) -> Vec<Finding> {
     let actual = match plist_bytes {
         None => plist::Dictionary::new(),
-        Some(bytes) => match plist::Value::from_reader(Cursor::new(bytes)) {
-            Ok(plist::Value::Dictionary(d)) => d,
-            Ok(_) => {
-                return vec![
-                    Finding::new(
-                        "mdm-unreadable",
-                        Severity::Error,
-                        "Cortex Code's managed preferences are not a dictionary",
-                    )
-                    .at(at),
-                ];
+        Some(bytes) => {
+            match warden_macos::read_bounded(bytes, &warden_macos::Limits::MANAGED_PREFERENCES) {
+                Ok(plist::Value::Dictionary(d)) => d,
+                Ok(_) => {
+                    return vec![
+                        Finding::new(
+                            "mdm-unreadable",
+                            Severity::Error,
+                            "Cortex Code's managed preferences are not a dictionary",
+                        )
+                        .at(at),
+                    ];
+                }
+                Err(e) => {
+                    return vec![
+                        Finding::new(
+                            "mdm-unreadable",
+                            Severity::Error,
+                            format!("Cortex Code's managed preferences are refused: {e}"),
+                        )
+                        .at(at),
+                    ];
+                }
             }
-            Err(e) => {
-                return vec![
-                    Finding::new(
-                        "mdm-unreadable",
-                        Severity::Error,
-                        format!("Cortex Code's managed preferences are not a property list: {e}"),
-                    )
-                    .at(at),
-                ];
-            }
-        },
+        }
     };
     let mut findings = Vec::new();
     for (name, want) in expected {

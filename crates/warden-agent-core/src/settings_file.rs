@@ -4,7 +4,10 @@
 //! Cortex Code ignores the file unless only administrators can write it (on macOS:
 //! owned by root, neither group- nor world-writable), so the file must be exactly
 //! the signed bytes, mode 0644, owned by root; its directory owned by root and not
-//! group- or world-writable (created 0755 when missing).
+//! group- or world-writable. Cortex Code runs as the user, so users must be able to
+//! read both (`managed-settings-users-cannot-read` otherwise). A missing directory
+//! and its missing parents are created and then set to 0755 explicitly, and the file
+//! to 0644, whatever the umask.
 //!
 //! On Unix every operation after the first look goes through one directory handle
 //! opened with `O_NOFOLLOW | O_DIRECTORY`: the file is inspected with `fstatat`
@@ -12,11 +15,16 @@
 //! with `O_EXCL | O_NOFOLLOW`, written, fsynced, renamed over the target with
 //! `renameat` and the directory fsynced. Nothing is ever followed or changed in
 //! place: a symlink or hard link planted at the target is replaced by the rename,
-//! never written through. A directory that is itself a symlink is refused and
-//! reported (`managed-settings-dir-symlink`) rather than replaced: an administrator
-//! may have relocated it on purpose, and removing it would be destructive; until
-//! fixed, nothing is written. On Windows the path-based writer from
-//! [`crate::fsutil`] is used and the folder's ACL is reset through
+//! never written through. A directory that is itself a symlink owned by an
+//! administrator (root, or the required owner) is refused and reported
+//! (`managed-settings-dir-symlink`) rather than replaced: an administrator may have
+//! relocated it on purpose, and removing it would be destructive; until fixed,
+//! nothing is written. A symlink any other user created is that user's, not a
+//! relocation: `enforce` removes the link and creates the directory in its place.
+//! A directory owned by another user is taken over: owner root, group 0, mode 0755
+//! (which clears setgid), ACLs removed, and every entry the agent did not write
+//! removed, so nothing the user placed there survives. On Windows the path-based
+//! writer from [`crate::fsutil`] is used and the folder's ACL is reset through
 //! [`DirectoryAcl`].
 
 use std::path::Path;
@@ -155,8 +163,40 @@ mod imp {
                 return;
             }
             Ok(m) if m.file_type().is_symlink() => {
-                findings.push(dir_symlink(dir));
-                return;
+                use std::os::unix::fs::MetadataExt;
+                if m.uid() == 0 || m.uid() == t.owner_uid {
+                    findings.push(dir_symlink(dir));
+                    return;
+                }
+                let f = issue(
+                    "managed-settings-dir-symlink",
+                    format!(
+                        "the managed-settings directory is a symbolic link created by uid {}, not an administrator; it is replaced by a directory",
+                        m.uid()
+                    ),
+                    dir,
+                );
+                if !repair {
+                    findings.push(f);
+                    findings.push(issue(
+                        "managed-settings-missing",
+                        "managed-settings.json is missing",
+                        path,
+                    ));
+                    return;
+                }
+                match replace_link(dir) {
+                    Ok(()) => findings.push(f.fixed()),
+                    Err(e) => {
+                        findings.push(f);
+                        findings.push(issue(
+                            "managed-settings-write-failed",
+                            format!("cannot replace the link with a directory: {e}"),
+                            dir,
+                        ));
+                        return;
+                    }
+                }
             }
             Ok(m) if !m.is_dir() => {
                 findings.push(issue(
@@ -189,7 +229,7 @@ mod imp {
             }
         };
 
-        if !check_dir(&dirfd, dir, t.owner_uid, repair, findings) {
+        if !check_dir(&dirfd, dir, name, t.owner_uid, repair, findings) {
             return;
         }
         if repair {
@@ -235,7 +275,15 @@ mod imp {
                         path,
                     ));
                 }
-                if mode != FILE_MODE {
+                if mode & 0o004 == 0 {
+                    pending.push(issue(
+                        "managed-settings-users-cannot-read",
+                        format!(
+                            "mode is {mode:04o}: users cannot read the file, so Cortex Code does not apply it (expected {FILE_MODE:04o})"
+                        ),
+                        path,
+                    ));
+                } else if mode != FILE_MODE {
                     pending.push(issue(
                         "managed-settings-mode",
                         format!("mode is {mode:04o}, expected {FILE_MODE:04o}"),
@@ -279,21 +327,64 @@ mod imp {
         )
     }
 
+    /// Create `dir` and its missing parents, each set to [`DIR_MODE`] explicitly so
+    /// the umask cannot narrow it.
     fn create_dir(dir: &Path) -> io::Result<()> {
-        use std::os::unix::fs::DirBuilderExt;
-        if let Some(parent) = dir.parent() {
-            std::fs::create_dir_all(parent)?;
+        let mut missing = Vec::new();
+        let mut at = Some(dir);
+        while let Some(p) = at.filter(|p| !p.as_os_str().is_empty()) {
+            if std::fs::symlink_metadata(p).is_ok() {
+                break;
+            }
+            missing.push(p);
+            at = p.parent();
         }
-        match std::fs::DirBuilder::new().mode(DIR_MODE).create(dir) {
-            Err(e) if e.kind() != io::ErrorKind::AlreadyExists => Err(e),
-            _ => Ok(()),
+        for p in missing.into_iter().rev() {
+            match rustix::fs::mkdir(p, Mode::from_raw_mode(DIR_MODE as _)) {
+                Ok(()) => set_dir_mode(p)?,
+                Err(rustix::io::Errno::EXIST) => {}
+                Err(e) => return Err(e.into()),
+            }
         }
+        Ok(())
+    }
+
+    fn set_dir_mode(p: &Path) -> io::Result<()> {
+        let fd = rustix::fs::open(
+            p,
+            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+            Mode::empty(),
+        )?;
+        rustix::fs::fchmod(&fd, Mode::from_raw_mode(DIR_MODE as _))?;
+        Ok(())
+    }
+
+    /// Remove the link at `dir` (never what it points to) and create the directory.
+    fn replace_link(dir: &Path) -> io::Result<()> {
+        let parent = dir.parent().unwrap_or(Path::new("."));
+        let name = dir
+            .file_name()
+            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "no directory name"))?;
+        let parentfd = rustix::fs::open(
+            parent,
+            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+            Mode::empty(),
+        )?;
+        let st = rustix::fs::statat(&parentfd, name, AtFlags::SYMLINK_NOFOLLOW)?;
+        if FileType::from_raw_mode(st.st_mode) != FileType::Symlink {
+            return Err(io::Error::other("the path changed while it was replaced"));
+        }
+        rustix::fs::unlinkat(&parentfd, name, AtFlags::empty())?;
+        rustix::fs::mkdirat(&parentfd, name, Mode::from_raw_mode(DIR_MODE as _))?;
+        rustix::fs::fsync(&parentfd)?;
+        set_dir_mode(dir)
     }
 
     /// Owner and mode of the directory; returns false when nothing may be written.
     fn check_dir(
         dirfd: &OwnedFd,
         dir: &Path,
+        name: &std::ffi::OsStr,
         owner: u32,
         repair: bool,
         findings: &mut Vec<Finding>,
@@ -310,6 +401,7 @@ mod imp {
             }
         };
         let mode = st.st_mode as u32 & 0o7777;
+        let mut want = mode;
         if st.st_uid != owner {
             let f = issue(
                 "managed-settings-dir-owner",
@@ -320,46 +412,109 @@ mod imp {
                 dir,
             );
             if repair {
-                match rustix::fs::fchown(dirfd, Some(Uid::from_raw(owner)), None) {
-                    Ok(()) => findings.push(f.fixed()),
+                match take_over(dirfd, dir, name, owner) {
+                    Ok(removed) if removed.is_empty() => findings.push(f.fixed()),
+                    Ok(removed) => {
+                        let mut f = f.fixed();
+                        f.message.push_str(&format!(
+                            "; taken over, and removed what the agent did not write: {}",
+                            removed.join(", ")
+                        ));
+                        findings.push(f);
+                    }
                     Err(e) => {
                         findings.push(f);
                         findings.push(issue(
                             "managed-settings-write-failed",
-                            format!("cannot change the directory's owner: {e}"),
+                            format!("cannot take over the directory: {e}"),
                             dir,
                         ));
                         return false;
                     }
                 }
-            } else {
-                findings.push(f);
+                // Taken over with exactly the created mode.
+                return true;
             }
+            findings.push(f);
         }
+        let mut pending = Vec::new();
         if mode & 0o022 != 0 {
-            let f = issue(
+            pending.push(issue(
                 "managed-settings-dir-writable",
                 format!("the directory's mode is {mode:04o}: group or others can write it"),
                 dir,
-            );
-            if repair {
-                match rustix::fs::fchmod(dirfd, Mode::from_raw_mode((mode & !0o022) as _)) {
-                    Ok(()) => findings.push(f.fixed()),
-                    Err(e) => {
-                        findings.push(f);
-                        findings.push(issue(
-                            "managed-settings-write-failed",
-                            format!("cannot change the directory's mode: {e}"),
-                            dir,
-                        ));
-                        return false;
-                    }
-                }
-            } else {
-                findings.push(f);
+            ));
+            want &= !0o022;
+        }
+        if mode & 0o005 != 0o005 {
+            pending.push(issue(
+                "managed-settings-users-cannot-read",
+                format!(
+                    "the directory's mode is {mode:04o}: users cannot read it, so Cortex Code does not see managed-settings.json"
+                ),
+                dir,
+            ));
+            want |= 0o755;
+        }
+        if want == mode {
+            return true;
+        }
+        if !repair {
+            findings.extend(pending);
+            return true;
+        }
+        match rustix::fs::fchmod(dirfd, Mode::from_raw_mode(want as _)) {
+            Ok(()) => {
+                findings.extend(pending.into_iter().map(Finding::fixed));
+                true
+            }
+            Err(e) => {
+                findings.extend(pending);
+                findings.push(issue(
+                    "managed-settings-write-failed",
+                    format!("cannot change the directory's mode: {e}"),
+                    dir,
+                ));
+                false
             }
         }
-        true
+    }
+
+    /// Make a directory another user created the agent's: owner and group, mode
+    /// 0755 (no setgid), no ACL, and nothing left in it that the agent did not write
+    /// (a regular `managed-settings.json` stays: it is judged and rewritten next).
+    /// Returns the names removed.
+    fn take_over(
+        dirfd: &OwnedFd,
+        dir: &Path,
+        name: &std::ffi::OsStr,
+        owner: u32,
+    ) -> io::Result<Vec<String>> {
+        // Ownership first: from here on the user can no longer add entries.
+        rustix::fs::fchown(dirfd, Some(Uid::from_raw(owner)), Some(Gid::from_raw(0)))?;
+        rustix::fs::fchmod(dirfd, Mode::from_raw_mode(DIR_MODE as _))?;
+        crate::acl::clear_posix_acls(dirfd, dir)?;
+        let mut removed = Vec::new();
+        let mut entries: Vec<_> = std::fs::read_dir(dir)?.collect::<Result<_, _>>()?;
+        entries.sort_by_key(std::fs::DirEntry::file_name);
+        for entry in entries {
+            let entry_name = entry.file_name();
+            let text = entry_name.to_string_lossy();
+            let st = rustix::fs::statat(dirfd, entry_name.as_os_str(), AtFlags::SYMLINK_NOFOLLOW)?;
+            let kind = FileType::from_raw_mode(st.st_mode);
+            if entry_name.as_os_str() == name && kind == FileType::RegularFile {
+                continue;
+            }
+            if kind == FileType::Directory {
+                // Symlink-safe: links inside are removed, never followed.
+                std::fs::remove_dir_all(dir.join(&entry_name))?;
+            } else {
+                rustix::fs::unlinkat(dirfd, entry_name.as_os_str(), AtFlags::empty())?;
+            }
+            removed.push(text.into_owned());
+        }
+        rustix::fs::fsync(dirfd)?;
+        Ok(removed)
     }
 
     fn temp_prefix(name: &std::ffi::OsStr) -> String {

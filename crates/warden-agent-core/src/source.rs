@@ -32,7 +32,7 @@ use warden_trust::{
 use crate::fsutil::{self, ReadError};
 use crate::paths::{Paths, Platform};
 use crate::policy::VerifiedPolicy;
-use crate::report::{Finding, Severity};
+use crate::report::{Finding, Report, Severity};
 use crate::state::State;
 
 /// Where a bundle was found.
@@ -470,36 +470,79 @@ fn reverify(
     }))
 }
 
+/// The policy user mode evaluates against, and what system mode would say about its
+/// validity.
+#[derive(Debug, Clone)]
+pub struct UserPolicy {
+    pub policy: VerifiedPolicy,
+    /// The errors system mode reports for the same policy when it governs only as
+    /// an expired last known-good (`expired`, `last-known-good-expired`, …); empty
+    /// when the policy is valid.
+    pub findings: Vec<Finding>,
+}
+
+impl UserPolicy {
+    /// `report` (a user-mode run against [`Self::policy`]) with these findings
+    /// first, its compliance recomputed from all of them.
+    pub fn annotate(&self, report: Report) -> Report {
+        if self.findings.is_empty() {
+            return report;
+        }
+        let mut findings = self.findings.clone();
+        findings.extend(report.findings);
+        let mut annotated = Report::new(report.mode, report.policy, findings);
+        annotated.connections = report.connections;
+        annotated
+    }
+}
+
 /// The policy user mode evaluates against, without writing anything: the last
 /// known-good bundle from the system state when it is readable and still verifies,
-/// else the system sources verified with whatever the state pins. `Err` carries
-/// the findings of a run that found nothing to trust.
+/// else the system sources verified with whatever the state pins. A policy that
+/// governs only as an expired last known-good comes with the same errors system
+/// mode reports for it. `Err` carries the findings of a run that found nothing to
+/// trust.
 pub fn load_for_user(
     paths: &Paths,
     registry: Option<&dyn PolicyRegistry>,
     clock: Timestamp,
     state_owner_uid: u32,
-) -> Result<VerifiedPolicy, Vec<Finding>> {
+) -> Result<UserPolicy, Vec<Finding>> {
     let state = crate::system::state_for_user(paths, state_owner_uid);
     let now = state.effective_now(clock);
     if let Some(lkg) = state.last_known_good.as_deref() {
         let mut ignored = Vec::new();
         if let Some(root) = load_trust(paths, &state, now, &mut ignored)
-            && let Ok((bundle, _)) = reverify(lkg.as_bytes(), &root, &state, now)
+            && let Ok((bundle, None)) = reverify(lkg.as_bytes(), &root, &state, now)
         {
             let origin = state
                 .last_known_good_source
                 .as_deref()
                 .unwrap_or("system mode");
-            return Ok(VerifiedPolicy {
-                statement: bundle.statement,
-                source: format!("last known-good (from {origin})"),
+            return Ok(UserPolicy {
+                policy: VerifiedPolicy {
+                    statement: bundle.statement,
+                    source: format!("last known-good (from {origin})"),
+                },
+                findings: Vec::new(),
             });
         }
     }
+    // Expired or unusable: decide exactly as system mode does.
     let resolution = resolve(paths, registry, &state, now);
     match resolution.governing {
-        Some(g) => Ok(g.policy),
+        Some(g) => Ok(UserPolicy {
+            findings: if g.expired {
+                resolution
+                    .findings
+                    .into_iter()
+                    .filter(|f| f.severity == Severity::Error)
+                    .collect()
+            } else {
+                Vec::new()
+            },
+            policy: g.policy,
+        }),
         None => Err(resolution.findings),
     }
 }

@@ -169,3 +169,166 @@ fn an_audit_rule_reports_but_never_writes() {
     );
     assert!(e.settings().is_none());
 }
+
+// --- directories an unprivileged user planted (run as root) -------------------
+
+/// The uid of an unprivileged user (`nobody`).
+const USER: u32 = 65534;
+
+fn as_root(test: &str) -> bool {
+    let root = rustix::process::geteuid().is_root();
+    if !root {
+        eprintln!("SKIPPED {test}: needs root to plant files owned by another user");
+    }
+    root
+}
+
+fn chown_nofollow(path: &std::path::Path, uid: u32) {
+    std::os::unix::fs::lchown(path, Some(uid), Some(uid)).unwrap();
+}
+
+fn stat(path: &std::path::Path) -> std::fs::Metadata {
+    std::fs::symlink_metadata(path).unwrap()
+}
+
+#[test]
+fn a_symlink_an_unprivileged_user_planted_at_the_cortex_directory_is_replaced() {
+    use std::os::unix::fs::MetadataExt;
+    if !as_root("a_symlink_an_unprivileged_user_planted_at_the_cortex_directory_is_replaced") {
+        return;
+    }
+    let e = Endpoint::linux();
+    e.deliver(&bundle(7));
+    let elsewhere = e.dir.path().join("users-dir");
+    std::fs::create_dir(&elsewhere).unwrap();
+    chown_nofollow(&elsewhere, USER);
+    let dir = e.paths.managed_settings_dir().to_path_buf();
+    std::fs::create_dir_all(dir.parent().unwrap()).unwrap();
+    symlink(&elsewhere, &dir).unwrap();
+    chown_nofollow(&dir, USER);
+
+    let r = e.check();
+    assert_eq!(
+        open_codes(&r),
+        ["managed-settings-dir-symlink", "managed-settings-missing"]
+    );
+    assert!(r.findings[0].message.contains("uid 65534"));
+    let r = e.enforce();
+    assert_eq!(r.exit_code(), 0, "{:#?}", r.findings);
+    assert!(r.findings.iter().all(|f| f.fixed), "{:#?}", r.findings);
+    let meta = stat(&dir);
+    assert!(meta.is_dir() && !meta.file_type().is_symlink());
+    assert_eq!((meta.uid(), meta.mode() & 0o7777), (0, 0o755));
+    assert_eq!(e.settings().unwrap(), managed_settings(7));
+    // Nothing was written through the link.
+    assert_eq!(std::fs::read_dir(&elsewhere).unwrap().count(), 0);
+    assert_eq!(e.check().exit_code(), 0);
+}
+
+/// A POSIX access ACL granting `uid` rwx, in the kernel's xattr format (version 2;
+/// entries of tag, permissions, id; sorted by tag), or `None` where the file
+/// system has no ACLs.
+fn grant_acl(dir: &std::path::Path, uid: u32) -> Option<()> {
+    let mut acl = 2u32.to_le_bytes().to_vec();
+    for (tag, perm, id) in [
+        (0x01u16, 7u16, u32::MAX), // user::rwx
+        (0x02, 7, uid),            // user:uid:rwx
+        (0x04, 7, u32::MAX),       // group::rwx
+        (0x10, 7, u32::MAX),       // mask::rwx
+        (0x20, 7, u32::MAX),       // other::rwx
+    ] {
+        acl.extend(tag.to_le_bytes());
+        acl.extend(perm.to_le_bytes());
+        acl.extend(id.to_le_bytes());
+    }
+    let mut set = Some(());
+    for name in ["system.posix_acl_access", "system.posix_acl_default"] {
+        match rustix::fs::setxattr(dir, name, &acl, rustix::fs::XattrFlags::empty()) {
+            Ok(()) => {}
+            Err(rustix::io::Errno::OPNOTSUPP) => set = None,
+            Err(e) => panic!("setxattr {name}: {e}"),
+        }
+    }
+    set
+}
+
+fn has_acl(dir: &std::path::Path) -> bool {
+    let mut buf = [0u8; 256];
+    ["system.posix_acl_access", "system.posix_acl_default"]
+        .iter()
+        .any(|name| rustix::fs::getxattr(dir, *name, &mut buf[..]).is_ok())
+}
+
+#[test]
+fn a_cortex_directory_a_user_created_is_taken_over_and_emptied() {
+    use std::os::unix::fs::MetadataExt;
+    if !as_root("a_cortex_directory_a_user_created_is_taken_over_and_emptied") {
+        return;
+    }
+    let e = Endpoint::linux();
+    e.deliver(&bundle(7));
+    let dir = e.paths.managed_settings_dir().to_path_buf();
+    std::fs::create_dir_all(&dir).unwrap();
+    // What a user who created the directory first can leave in it.
+    std::fs::write(&e.paths.managed_settings, b"{\"permissions\":{}}").unwrap();
+    std::fs::write(dir.join("managed-settings.json.bak"), b"{}").unwrap();
+    std::fs::create_dir_all(dir.join("nested/deeper")).unwrap();
+    std::fs::write(dir.join("nested/deeper/x"), b"x").unwrap();
+    let victim = e.dir.path().join("victim");
+    std::fs::write(&victim, b"keep").unwrap();
+    symlink(&victim, dir.join("link")).unwrap();
+    symlink(&victim, dir.join("nested/link")).unwrap();
+    for p in [
+        dir.join("managed-settings.json.bak"),
+        dir.join("nested/deeper/x"),
+        dir.join("nested/deeper"),
+        dir.join("nested/link"),
+        dir.join("nested"),
+        dir.join("link"),
+        e.paths.managed_settings.clone(),
+        dir.clone(),
+    ] {
+        chown_nofollow(&p, USER);
+    }
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o2775)).unwrap();
+    let acl = grant_acl(&dir, USER);
+    if acl.is_none() {
+        eprintln!("this file system has no POSIX ACLs: the ACL reset is not exercised");
+    }
+
+    let r = e.enforce();
+    assert_eq!(r.exit_code(), 0, "{:#?}", r.findings);
+    let owner = r
+        .findings
+        .iter()
+        .find(|f| f.code == "managed-settings-dir-owner")
+        .unwrap();
+    assert!(owner.fixed);
+    assert!(
+        owner
+            .message
+            .contains("link, managed-settings.json.bak, nested"),
+        "{}",
+        owner.message
+    );
+    let meta = stat(&dir);
+    assert_eq!(
+        (meta.uid(), meta.gid(), meta.mode() & 0o7777),
+        (0, 0, 0o755),
+        "owner, group and mode (no setgid) reset"
+    );
+    assert!(!has_acl(&dir), "ACL entries removed");
+    let left: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert_eq!(left, ["managed-settings.json"]);
+    assert_eq!(e.settings().unwrap(), managed_settings(7));
+    let file = stat(&e.paths.managed_settings);
+    assert_eq!(
+        (file.uid(), file.gid(), file.mode() & 0o7777),
+        (0, 0, 0o644)
+    );
+    assert_eq!(std::fs::read(&victim).unwrap(), b"keep");
+    assert_eq!(e.check().exit_code(), 0);
+}

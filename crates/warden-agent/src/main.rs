@@ -123,7 +123,8 @@ impl From<PlatformArg> for Platform {
     }
 }
 
-fn main() -> ExitCode {
+/// The whole program; `warden-agentw` runs it too.
+pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let (output, code) = match cli.command {
         Command::Check(args) => run(&args, false),
@@ -291,7 +292,8 @@ fn run(args: &RunArgs, enforce: bool) -> (String, u8) {
         }
         Mode::User => match source::load_for_user(&paths, registry, now, owner_uid(common)) {
             Err(findings) => Report::cannot_evaluate(Mode::User, findings),
-            Ok(policy) => {
+            Ok(user_policy) => {
+                let policy = &user_policy.policy;
                 let Some(home) = common.home.clone().or_else(home_dir) else {
                     let finding = Finding::new(
                         "no-home",
@@ -306,11 +308,11 @@ fn run(args: &RunArgs, enforce: bool) -> (String, u8) {
                     env: std::env::vars().collect::<BTreeMap<_, _>>(),
                     running_as_root: as_root,
                 };
-                if enforce {
-                    user::enforce(&policy, &opts)
+                user_policy.annotate(if enforce {
+                    user::enforce(policy, &opts)
                 } else {
-                    user::check(&policy, &opts)
-                }
+                    user::check(policy, &opts)
+                })
             }
         },
     };

@@ -688,4 +688,103 @@ fn refused(command: &str, root: &str, extra: &[&str]) {
         "cannot evaluate: invalid-argument\n",
         "{command} --root {root} {extra:?}"
     );
+
+#[test]
+fn user_mode_reports_an_expired_policy_as_system_mode_does() {
+    let e = applied();
+    let home = tempfile::tempdir().unwrap();
+    // bundle-7 expires 2026-03-31; both modes run after that.
+    let at = |mode: &str| {
+        let o = Command::new(env!("CARGO_BIN_EXE_warden-agent"))
+            .args(["check", mode, "--format", "json", "--platform", "linux"])
+            .arg("--root")
+            .arg(e.root())
+            .args(["--now", "2026-04-15T00:00:00Z"])
+            .arg("--home")
+            .arg(home.path())
+            .env("HOME", home.path())
+            .env_remove("SNOWFLAKE_HOME")
+            .env_remove(PACE_ENV)
+            .output()
+            .unwrap();
+        let json: Value = serde_json::from_str(&stdout(&o)).unwrap();
+        let expiry: Vec<(String, String)> = json["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["code"].as_str().unwrap().contains("expired"))
+            .map(|f| {
+                (
+                    f["code"].as_str().unwrap().to_owned(),
+                    f["severity"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        (code(&o), json["compliant"].clone(), expiry)
+    };
+    let system = at("--system");
+    assert_eq!(system.0, 1, "{system:?}");
+    assert!(!system.2.is_empty(), "{system:?}");
+    assert_eq!(at("--user"), system);
+}
+
+#[test]
+fn under_umask_077_the_cortex_directory_and_file_stay_readable_by_users() {
+    use std::os::unix::fs::PermissionsExt;
+    let e = Endpoint::new();
+    e.deliver(&fixture("bundle-7.json"));
+    let under_umask = |args: &[&str]| {
+        let o = Command::new("sh")
+            .args(["-c", "umask 077 && exec \"$0\" \"$@\""])
+            .arg(env!("CARGO_BIN_EXE_warden-agent"))
+            .args(args)
+            .arg("--root")
+            .arg(e.root())
+            .args(["--now", NOW, "--platform", "linux"])
+            .env_remove(PACE_ENV)
+            .output()
+            .unwrap();
+        (code(&o), stdout(&o))
+    };
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o7777;
+    let (c, out) = under_umask(&["enforce", "--system"]);
+    assert_eq!(c, 0, "{out}");
+    let dir = e.root().join("etc/cortex");
+    assert_eq!(mode(&dir), 0o755, "directory mode despite the umask");
+    assert_eq!(
+        mode(&e.settings_path()),
+        0o644,
+        "file mode despite the umask"
+    );
+    assert_eq!(
+        under_umask(&["check", "--system", "--format", "intune"]),
+        (0, "compliant (acme-baseline #7)\n".to_owned())
+    );
+
+    // check names a directory or file that users cannot read.
+    let chmod =
+        |p: &Path, m: u32| std::fs::set_permissions(p, std::fs::Permissions::from_mode(m)).unwrap();
+    chmod(&dir, 0o700);
+    let (c, out) = under_umask(&["check", "--system", "--format", "intune"]);
+    assert_eq!(
+        (c, out.as_str()),
+        (
+            1,
+            "non-compliant: managed-settings-users-cannot-read (acme-baseline #7)\n"
+        )
+    );
+    chmod(&dir, 0o755);
+    chmod(&e.settings_path(), 0o600);
+    let (c, out) = under_umask(&["check", "--system", "--format", "intune"]);
+    assert_eq!(
+        (c, out.as_str()),
+        (
+            1,
+            "non-compliant: managed-settings-users-cannot-read (acme-baseline #7)\n"
+        )
+    );
+    chmod(&dir, 0o711);
+    let (c, out) = under_umask(&["enforce", "--system"]);
+    assert_eq!(c, 0, "{out}");
+    assert_eq!((mode(&dir), mode(&e.settings_path())), (0o755, 0o644));
 }

@@ -81,7 +81,13 @@ fn task_xml_is_well_formed_and_runs_the_agent_in_each_mode() {
         );
         assert_eq!(t["version"], "1.2");
         assert_eq!(t["uri"], format!("\\Warden\\{name}"));
-        assert_eq!(t["command"], r"%ProgramFiles%\Warden\warden-agent.exe");
+        // The logon task runs the windowless build, so no console flashes at logon.
+        let exe = if *name == "warden-agent-user" {
+            "warden-agentw.exe"
+        } else {
+            "warden-agent.exe"
+        };
+        assert_eq!(t["command"], format!(r"%ProgramFiles%\Warden\{exe}"));
         assert_eq!(
             t["context"], t["principal_id"],
             "{name}: action runs as its principal"
@@ -133,6 +139,9 @@ fn install_places_the_agent_sets_the_acl_and_registers_both_tasks() {
     for needle in [
         "Join-Path $env:ProgramFiles 'Warden'",
         "'warden-agent.exe'",
+        "'warden-agentw.exe'",
+        "Copy-Item -LiteralPath $WindowlessAgentPath -Destination (Join-Path $InstallDir 'warden-agentw.exe') -Force",
+        "-WindowlessAgentPath $WindowlessAgentPath",
         "'trust-root.json'",
         // SYSTEM and Administrators full control, Users read and execute, not inherited.
         "@{ Sid = $System; Rights = 'FullControl' }",

@@ -19,6 +19,7 @@
 //! agent's domain back on the endpoint.
 #![forbid(unsafe_code)]
 
+pub mod bounded;
 mod cortex;
 mod error;
 mod jamf;
@@ -29,6 +30,7 @@ mod value;
 
 use std::collections::BTreeMap;
 
+pub use bounded::{BoundedError, Limits, read_bounded};
 pub use cortex::{COCO_DOMAIN, MANAGED_SETTINGS_LIMIT};
 pub use error::MacosError;
 pub use read::{AgentPreferences, PreferencesError, parse_agent_preferences};

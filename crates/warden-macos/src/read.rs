@@ -3,12 +3,10 @@
 //! macOS writes forced preferences to `/Library/Managed Preferences/<domain>.plist`
 //! (XML or binary) and may add bookkeeping keys such as `PayloadUUID` or
 //! `_manualProfile`; only the two keys Warden writes are read, everything else is
-//! ignored. The bytes come from the caller, so this stays free of I/O.
+//! ignored. The bytes come from the caller, so this stays free of I/O. The file is
+//! read within [`Limits::MANAGED_PREFERENCES`] (see [`crate::bounded`]).
 
-use std::io::Cursor;
-
-use plist::Value;
-
+use crate::bounded::{BoundedError, Limits, read_bounded};
 use crate::{POLICY_BUNDLE_KEY, POLICY_SERIAL_KEY};
 
 /// What the agent's preference domain delivers.
@@ -24,9 +22,9 @@ pub struct AgentPreferences {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum PreferencesError {
-    /// Neither a readable XML nor binary property list.
-    #[error("not a property list: {0}")]
-    Parse(#[from] plist::Error),
+    /// Not a readable property list, or one beyond the reading limits.
+    #[error("{0}")]
+    Parse(#[from] BoundedError),
     /// The document's root is not a dictionary.
     #[error("the property list's root is not a dictionary")]
     NotADictionary,
@@ -48,7 +46,7 @@ pub enum PreferencesError {
 
 /// Extract the bundle and serial from the bytes of the agent domain's plist.
 pub fn parse_agent_preferences(bytes: &[u8]) -> Result<AgentPreferences, PreferencesError> {
-    let root = Value::from_reader(Cursor::new(bytes))?;
+    let root = read_bounded(bytes, &Limits::MANAGED_PREFERENCES)?;
     let dict = root
         .as_dictionary()
         .ok_or(PreferencesError::NotADictionary)?;
