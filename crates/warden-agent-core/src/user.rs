@@ -5,8 +5,9 @@
 //! `warden explain` (`warden-policy`), and where a rule of the signed policy says
 //! `enforce` the agent repairs: it adds the required connection, sets its role and the
 //! default connection, tightens modes and moves forbidden connections into a
-//! quarantine file. Edits keep the user's bytes and comments, a 0600 backup of every
-//! file is taken before its first change, and every write is atomic. A run repairs,
+//! quarantine file. Edits keep the user's bytes, comments and line endings, every
+//! change keeps the version it replaces in a rolling 0600 backup beside the file, and
+//! every write is atomic. A run repairs,
 //! then audits again: a finding marked `fixed` is one that is really gone.
 
 mod apply;
@@ -120,7 +121,38 @@ fn prepare(opts: &UserOptions) -> Result<snapshot::Snapshot, Box<Report>> {
             ),
         ));
     }
-    snapshot::take(home, &opts.env).ok_or_else(|| {
+    if opts.running_as_root
+        && let Some((dir, candidate)) = snapshot::resolve(home, &opts.env)
+    {
+        // As root, every path user mode may read or change must be root's too: a
+        // user's `SNOWFLAKE_HOME` would otherwise steer root's writes and mode changes.
+        let mut paths = vec![
+            dir.path.clone(),
+            dir.config_toml(),
+            dir.connections_toml(),
+            dir.path.join(snapshot::QUARANTINE_FILE),
+        ];
+        if !dir.path.is_dir() {
+            paths.extend(candidate.parent().map(std::path::Path::to_path_buf));
+        }
+        for p in paths {
+            if let Some(uid) = snapshot::owners(&p).into_iter().find(|&u| u != 0) {
+                return Err(Box::new(Report::cannot_evaluate(
+                    Mode::User,
+                    vec![Finding::new(
+                        "root-in-user-home",
+                        Severity::Error,
+                        format!(
+                            "user mode runs as the user; as root it would read and repair `{}`, which belongs to uid {uid}, so nothing was evaluated or changed",
+                            p.display()
+                        ),
+                    )
+                    .at(p.display().to_string())],
+                )));
+            }
+        }
+    }
+    snapshot::take(home, &opts.env, opts.running_as_root).ok_or_else(|| {
         cannot(
             "config-dir-unresolved",
             "the Snowflake configuration directory cannot be determined".into(),

@@ -230,12 +230,17 @@ fn broken_files_are_left_untouched() {
 }
 
 #[test]
-fn an_existing_backup_is_never_overwritten() {
+fn an_existing_backup_is_kept_as_an_older_version() {
     let h = stage("both-files");
     let backup = h.sf().join("connections.toml.warden-backup");
     std::fs::write(&backup, "the first original\n").unwrap();
+    let before = read(&h.sf().join("connections.toml"));
     enforce(&policy(), &h.opts());
-    assert_eq!(read(&backup), "the first original\n");
+    assert_eq!(read(&backup), before);
+    assert_eq!(
+        read(&h.sf().join("connections.toml.warden-backup.1")),
+        "the first original\n"
+    );
 }
 
 #[test]

@@ -9,13 +9,15 @@
 
 #![forbid(unsafe_code)]
 
+mod depth;
 mod dirs;
 mod io;
 mod set;
 
+pub use depth::MAX_DEPTH;
 pub use dirs::{ConfigDir, DirSource, Environment, Os, resolve_dir};
 pub use io::{load, load_dir, read_capped};
 pub use set::{
     ConnectionSet, DefaultSource, FileError, FileInput, FileKind, MAX_FILE_SIZE, Note, NoteCode,
-    ParsedConnection, SourceFile, parse,
+    ParsedConnection, SourceFile, UnjudgedConnection, parse, section, section_mut,
 };

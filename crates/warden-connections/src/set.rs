@@ -1,12 +1,12 @@
 //! Building the effective set of connections from the bytes of `config.toml` and
 //! `connections.toml`, with the precedence rules of the Snowflake clients. No I/O here.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
 use serde::{Serialize, Serializer};
-use toml_edit::{Document, Item, Table, Value};
+use toml_edit::{Document, Item, Table, TableLike, Value};
 use warden_policy::ConnectionParams;
 
 /// Files larger than this are refused: real connection files are a few kilobytes.
@@ -39,6 +39,22 @@ pub enum FileError {
         size: u64,
         /// The limit.
         limit: u64,
+    },
+    /// Starts with a UTF-8 byte order mark, which `tomllib`, the Snowflake CLI and the
+    /// connector all refuse.
+    #[error("starts with a UTF-8 byte order mark, which the Snowflake clients refuse")]
+    Bom,
+    /// Nested deeper than [`MAX_DEPTH`](crate::MAX_DEPTH).
+    #[error(
+        "nested {depth} levels deep at line {line}, deeper than the {limit} levels the agent reads"
+    )]
+    TooDeep {
+        /// 1-based line where the limit was passed.
+        line: usize,
+        /// Depth reached there.
+        depth: u32,
+        /// The limit.
+        limit: u32,
     },
     /// Invalid TOML.
     #[error("invalid TOML at line {line}, column {column}: {message}")]
@@ -176,6 +192,18 @@ pub struct ParsedConnection {
     pub other: BTreeMap<String, String>,
 }
 
+/// A connection in a file too deep to read in full: known by name only, so it cannot be
+/// judged and counts as non-compliant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnjudgedConnection {
+    /// Table name.
+    pub name: String,
+    /// File it comes from.
+    pub file: PathBuf,
+    /// 1-based line where it is first named.
+    pub line: usize,
+}
+
 /// The connections the Snowflake clients would use, and what is notable about them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConnectionSet {
@@ -191,6 +219,10 @@ pub struct ConnectionSet {
     pub connections: Vec<ParsedConnection>,
     /// Findings about the files.
     pub notes: Vec<Note>,
+    /// Connections of a file too deep to read, by name: never judged, never compliant.
+    pub unjudged: Vec<UnjudgedConnection>,
+    /// Position in `connections` by name.
+    index: HashMap<String, usize>,
 }
 
 impl ConnectionSet {
@@ -201,7 +233,11 @@ impl ConnectionSet {
 
     /// The connection with this exact name.
     pub fn get(&self, name: &str) -> Option<&ParsedConnection> {
-        self.connections.iter().find(|c| c.name == name)
+        self.index
+            .get(name)
+            .and_then(|&i| self.connections.get(i))
+            .filter(|c| c.name == name)
+            .or_else(|| self.connections.iter().find(|c| c.name == name))
     }
 
     /// The default connection, if it exists.
@@ -222,12 +258,28 @@ impl ConnectionSet {
     ) -> Self {
         let mut notes = Vec::new();
         let mut files = Vec::new();
-        let config_doc = config.and_then(|f| load(FileKind::ConfigToml, f, &mut files, &mut notes));
-        let conn_doc =
-            connections.and_then(|f| load(FileKind::ConnectionsToml, f, &mut files, &mut notes));
+        let mut unjudged = Vec::new();
+        let config_doc = config.and_then(|f| {
+            load(
+                FileKind::ConfigToml,
+                f,
+                &mut files,
+                &mut notes,
+                connections.is_none().then_some(&mut unjudged),
+            )
+        });
+        let conn_doc = connections.and_then(|f| {
+            load(
+                FileKind::ConnectionsToml,
+                f,
+                &mut files,
+                &mut notes,
+                Some(&mut unjudged),
+            )
+        });
 
         let (mut default_name, mut default_source) = ("default".to_owned(), DefaultSource::Builtin);
-        if let (Some(f), Some(doc)) = (config, &config_doc) {
+        if let (Some(f), Some((doc, lines))) = (config, &config_doc) {
             match doc.get("default_connection_name") {
                 Some(Item::Value(Value::String(s))) => {
                     default_name = s.value().clone();
@@ -236,7 +288,7 @@ impl ConnectionSet {
                 Some(other) => notes.push(Note {
                     code: NoteCode::NonStringValue,
                     file: Some(f.path.to_path_buf()),
-                    line: span_line(doc.raw(), other.span()),
+                    line: lines.span_line(other.span()),
                     message: "`default_connection_name` is not a string; the clients use `default`"
                         .into(),
                 }),
@@ -260,8 +312,8 @@ impl ConnectionSet {
         let mut connections_file = None;
         if let Some(f) = connections {
             connections_file = Some(f.path.to_path_buf());
-            if let (Some(cf), Some(doc)) = (config, &config_doc)
-                && let Some(section) = doc.get("connections").and_then(Item::as_table_like)
+            if let (Some(cf), Some((doc, _))) = (config, &config_doc)
+                && let Ok(Some(section)) = section(doc.as_table(), FileKind::ConfigToml)
                 && !section.is_empty()
             {
                 let names: Vec<&str> = section.iter().map(|(k, _)| k).collect();
@@ -275,37 +327,29 @@ impl ConnectionSet {
                     ),
                 });
             }
-            if let Some(doc) = &conn_doc {
+            if let Some((doc, lines)) = &conn_doc {
                 collect(
                     FileKind::ConnectionsToml,
                     f.path,
-                    doc.raw(),
+                    lines,
                     doc.as_table(),
                     &mut out,
                     &mut notes,
                 );
             }
-        } else if let (Some(f), Some(doc)) = (config, &config_doc) {
+        } else if let (Some(f), Some((doc, lines))) = (config, &config_doc) {
             connections_file = Some(f.path.to_path_buf());
-            match doc.get("connections") {
-                None => {}
-                Some(item) => match item.as_table() {
-                    Some(t) => collect(
-                        FileKind::ConfigToml,
-                        f.path,
-                        doc.raw(),
-                        t,
-                        &mut out,
-                        &mut notes,
-                    ),
-                    None => notes.push(Note {
-                        code: NoteCode::NotATable,
-                        file: Some(f.path.to_path_buf()),
-                        line: span_line(doc.raw(), item.span()),
-                        message: "`connections` is not a table; the clients find no connection"
-                            .into(),
-                    }),
-                },
+            match section(doc.as_table(), FileKind::ConfigToml) {
+                Ok(None) => {}
+                Ok(Some(t)) => {
+                    collect(FileKind::ConfigToml, f.path, lines, t, &mut out, &mut notes)
+                }
+                Err(span) => notes.push(Note {
+                    code: NoteCode::NotATable,
+                    file: Some(f.path.to_path_buf()),
+                    line: lines.span_line(span),
+                    message: "`connections` is not a table; the clients find no connection".into(),
+                }),
             }
         }
 
@@ -319,6 +363,11 @@ impl ConnectionSet {
                 message: format!("the default connection `{default_name}` is not defined"),
             });
         }
+        let index = out
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.name.clone(), i))
+            .collect();
         Self {
             files,
             connections_file,
@@ -326,7 +375,85 @@ impl ConnectionSet {
             default_connection_source: default_source,
             connections: out,
             notes,
+            unjudged,
+            index,
         }
+    }
+}
+
+/// The table holding the connections of a file, read the same way for audit and edit:
+/// the whole document for `connections.toml`; for `config.toml`, `connections` as a
+/// `[connections]` or `[connections.<name>]` header, a dotted key or an inline table.
+/// `Ok(None)`: no connections; `Err(span)`: `connections` is not a table.
+pub fn section(
+    root: &Table,
+    kind: FileKind,
+) -> Result<Option<&dyn TableLike>, Option<std::ops::Range<usize>>> {
+    match kind {
+        FileKind::ConnectionsToml => Ok(Some(root)),
+        FileKind::ConfigToml => match root.get("connections") {
+            None => Ok(None),
+            Some(item) => item.as_table_like().map(Some).ok_or_else(|| item.span()),
+        },
+    }
+}
+
+/// [`section`], for editing. With `create`, a missing `connections` of `config.toml` is
+/// added as an implicit table (only its `[connections.<name>]` children will print).
+pub fn section_mut(
+    root: &mut Table,
+    kind: FileKind,
+    create: bool,
+) -> Result<Option<&mut dyn TableLike>, Option<std::ops::Range<usize>>> {
+    match kind {
+        FileKind::ConnectionsToml => Ok(Some(root)),
+        FileKind::ConfigToml => {
+            if create && !root.contains_key("connections") {
+                let mut t = Table::new();
+                t.set_implicit(true);
+                root.insert("connections", Item::Table(t));
+            }
+            match root.get_mut("connections") {
+                None => Ok(None),
+                Some(item) => {
+                    let span = item.span();
+                    item.as_table_like_mut().map(Some).ok_or(span)
+                }
+            }
+        }
+    }
+}
+
+/// Start offsets of every line of a text, computed once, so that turning a byte offset
+/// into a line is a binary search, not a scan from the start.
+#[derive(Debug, Clone)]
+pub(crate) struct LineIndex<'a> {
+    text: &'a str,
+    starts: Vec<usize>,
+}
+
+impl<'a> LineIndex<'a> {
+    pub(crate) fn new(text: &'a str) -> Self {
+        let starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        Self { text, starts }
+    }
+
+    /// 1-based line and column (in characters) of a byte offset.
+    pub(crate) fn line_col(&self, offset: usize) -> (usize, usize) {
+        let mut offset = offset.min(self.text.len());
+        while !self.text.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        let line = self.starts.partition_point(|&s| s <= offset);
+        let start = self.starts[line - 1];
+        let column = self.text[start..offset].chars().count() + 1;
+        (line, column)
+    }
+
+    fn span_line(&self, span: Option<std::ops::Range<usize>>) -> Option<usize> {
+        span.map(|s| self.line_col(s.start).0)
     }
 }
 
@@ -336,18 +463,32 @@ fn load<'a>(
     input: FileInput<'a>,
     files: &mut Vec<SourceFile>,
     notes: &mut Vec<Note>,
-) -> Option<Document<&'a str>> {
+    unjudged: Option<&mut Vec<UnjudgedConnection>>,
+) -> Option<(Document<&'a str>, LineIndex<'a>)> {
     let result = input.content.map_err(Clone::clone).and_then(parse);
     let (doc, error) = match result {
         Ok(doc) => (Some(doc), None),
         Err(e) => (None, Some(e)),
     };
+    if let (Some(FileError::TooDeep { .. }), Some(unjudged), Ok(bytes)) =
+        (&error, unjudged, input.content)
+        && let Ok(text) = std::str::from_utf8(bytes)
+    {
+        let lines = LineIndex::new(text);
+        unjudged.extend(crate::depth::connection_names(text, kind).into_iter().map(
+            |(name, offset)| UnjudgedConnection {
+                name,
+                file: input.path.to_path_buf(),
+                line: lines.line_col(offset).0,
+            },
+        ));
+    }
     if let Some(e) = &error {
         notes.push(Note {
             code: NoteCode::FileUnreadable,
             file: Some(input.path.to_path_buf()),
             line: match e {
-                FileError::Toml { line, .. } => Some(*line),
+                FileError::Toml { line, .. } | FileError::TooDeep { line, .. } => Some(*line),
                 _ => None,
             },
             message: format!("{e}; the Snowflake clients refuse to run until it is fixed"),
@@ -358,10 +499,15 @@ fn load<'a>(
         path: input.path.to_path_buf(),
         error,
     });
-    doc
+    // The document borrows the same bytes, already checked as UTF-8 by `parse`.
+    let text = input.content.ok().and_then(|b| std::str::from_utf8(b).ok());
+    doc.zip(text).map(|(d, text)| (d, LineIndex::new(text)))
 }
 
-/// Parses bytes into a span-preserving document.
+/// Parses bytes into a span-preserving document: the one reader of connection files,
+/// for audit and edit alike. Refuses what the clients refuse (a byte order mark, bytes
+/// that are not UTF-8, invalid TOML) and what the agent will not build (over
+/// [`MAX_FILE_SIZE`], deeper than [`MAX_DEPTH`](crate::MAX_DEPTH)).
 pub fn parse(bytes: &[u8]) -> Result<Document<&str>, FileError> {
     if bytes.len() as u64 > MAX_FILE_SIZE {
         return Err(FileError::TooLarge {
@@ -369,12 +515,22 @@ pub fn parse(bytes: &[u8]) -> Result<Document<&str>, FileError> {
             limit: MAX_FILE_SIZE,
         });
     }
+    if bytes.starts_with(b"\xef\xbb\xbf") {
+        return Err(FileError::Bom);
+    }
     let text = std::str::from_utf8(bytes).map_err(|e| FileError::NotUtf8 {
         offset: e.valid_up_to(),
     })?;
+    if let Some(deep) = crate::depth::too_deep(text) {
+        return Err(FileError::TooDeep {
+            line: LineIndex::new(text).line_col(deep.offset).0,
+            depth: deep.depth,
+            limit: crate::depth::MAX_DEPTH,
+        });
+    }
     Document::parse(text).map_err(|e| {
         let offset = e.span().map_or(0, |s| s.start);
-        let (line, column) = line_col(text, offset);
+        let (line, column) = LineIndex::new(text).line_col(offset);
         FileError::Toml {
             line,
             column,
@@ -383,36 +539,20 @@ pub fn parse(bytes: &[u8]) -> Result<Document<&str>, FileError> {
     })
 }
 
-/// 1-based line and column (in characters) of a byte offset.
-fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let mut offset = offset.min(text.len());
-    while !text.is_char_boundary(offset) {
-        offset -= 1;
-    }
-    let before = &text[..offset];
-    let line = before.matches('\n').count() + 1;
-    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-    (line, column)
-}
-
-fn span_line(text: &str, span: Option<std::ops::Range<usize>>) -> Option<usize> {
-    span.map(|s| line_col(text, s.start).0)
-}
-
 /// Turns the entries of a connections table into connections, in file order.
 fn collect(
     kind: FileKind,
     path: &Path,
-    raw: &str,
-    table: &Table,
+    lines: &LineIndex<'_>,
+    table: &dyn TableLike,
     out: &mut Vec<ParsedConnection>,
     notes: &mut Vec<Note>,
 ) {
     for (name, item) in table.iter() {
         let key_line = table
-            .key(name)
-            .and_then(|k| span_line(raw, k.span()))
-            .or_else(|| span_line(raw, item.span()));
+            .get_key_value(name)
+            .and_then(|(k, _)| lines.span_line(k.span()))
+            .or_else(|| lines.span_line(item.span()));
         let note = |code, message: String| Note {
             code,
             file: Some(path.to_path_buf()),
@@ -444,7 +584,7 @@ fn collect(
         }
         let line = item
             .as_table()
-            .and_then(|t| span_line(raw, t.span()))
+            .and_then(|t| lines.span_line(t.span()))
             .or(key_line)
             .unwrap_or(1);
         let mut params = ConnectionParams {
@@ -463,7 +603,7 @@ fn collect(
                     notes.push(Note {
                         code: NoteCode::NonStringValue,
                         file: Some(path.to_path_buf()),
-                        line: span_line(raw, v.span()).or(Some(line)),
+                        line: lines.span_line(v.span()).or(Some(line)),
                         message: format!(
                             "`{key}` of `{name}` is not a string; it is read as `{}`",
                             v.to_string().trim()
@@ -582,8 +722,10 @@ mod tests {
 
     #[test]
     fn line_col_counts_characters() {
-        assert_eq!(line_col("ab\ncé d", 7), (2, 4));
-        assert_eq!(line_col("", 5), (1, 1));
+        assert_eq!(LineIndex::new("ab\ncé d").line_col(7), (2, 4));
+        assert_eq!(LineIndex::new("").line_col(5), (1, 1));
+        assert_eq!(LineIndex::new("a\nb\n").line_col(2), (2, 1));
+        assert_eq!(LineIndex::new("a\nb\n").line_col(4), (3, 1));
     }
 
     #[test]
@@ -651,6 +793,45 @@ mod tests {
             Err(FileError::Toml { line, .. }) => assert_eq!(line, 3),
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn a_file_too_deep_to_build_still_names_its_connections() {
+        let deep = format!(
+            "{}x = 1\nb = {{ account = \"g\" }}\n[a]\naccount = \"acme-prod\"\n",
+            "k.".repeat(600)
+        );
+        let set = ConnectionSet::build(
+            None,
+            Some(input("/c/connections.toml", &deep)),
+            &BTreeMap::new(),
+        );
+        assert!(!set.is_readable());
+        assert!(matches!(
+            set.files[0].error,
+            Some(FileError::TooDeep { line: 1, .. })
+        ));
+        assert!(set.connections.is_empty());
+        let names: Vec<(&str, usize)> = set
+            .unjudged
+            .iter()
+            .map(|c| (c.name.as_str(), c.line))
+            .collect();
+        assert_eq!(names, [("k", 1), ("b", 2), ("a", 3)]);
+        // A byte order mark is refused as the clients refuse it.
+        assert_eq!(parse(b"\xef\xbb\xbf[a]\n").err(), Some(FileError::Bom));
+    }
+
+    #[test]
+    fn lookups_by_name_use_the_index() {
+        let conns = "[a]\naccount = \"x\"\n[b]\naccount = \"y\"\n";
+        let set = ConnectionSet::build(
+            None,
+            Some(input("/c/connections.toml", conns)),
+            &BTreeMap::new(),
+        );
+        assert_eq!(set.get("b").map(|c| c.line), Some(3));
+        assert!(set.get("c").is_none());
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The I/O edge of `enforce`: backups, atomic writes and mode changes, in an order
 //! that never loses a connection. The quarantine file is written before the live
-//! file, so a crash in between leaves a connection in both places, never in none.
+//! file, so a crash in between leaves a connection in both places, never in none;
+//! the next run sees it already quarantined and only takes it out of the live file.
 
 use std::path::{Path, PathBuf};
 
@@ -10,8 +11,12 @@ use super::snapshot::{QUARANTINE_FILE, Snapshot};
 use crate::fsutil::{Owner, ReadError, atomic_write, read_regular};
 use crate::report::{Finding, Severity};
 
-/// Suffix of the backup taken before a file's first change; never overwritten.
+/// Suffix of the backup of the version a change replaced: `<file>.warden-backup` is
+/// the newest, `<file>.warden-backup.1` … `.{BACKUPS_KEPT - 1}` the older ones.
 pub(crate) const BACKUP_SUFFIX: &str = ".warden-backup";
+
+/// How many previous versions of a file are kept (each at most the read cap).
+pub(crate) const BACKUPS_KEPT: usize = 5;
 
 fn failed(path: &Path, message: String) -> Finding {
     Finding::new("repair-failed", Severity::Error, message).at(path.display().to_string())
@@ -38,6 +43,11 @@ pub(crate) fn apply(snap: &Snapshot, plan: &Plan, stamp: &str) -> Vec<Finding> {
         _ => {}
     }
     for c in &plan.chmods {
+        // A key or token file lies outside the files the home's state vouches for:
+        // when the home forbids edits, it is not touched either.
+        if c.aux && plan.blocked.is_some() {
+            continue;
+        }
         if let Err(e) = chmod_nofollow(c) {
             out.push(failed(
                 &c.path,
@@ -76,6 +86,18 @@ fn content(snap: &Snapshot, plan: &Plan, stamp: &str) -> Result<(), Finding> {
     };
     let writes = edit::render(files, &plan.content, stamp)
         .map_err(|e| failed(&dir, format!("cannot compute the repair: {e}")))?;
+    // Never write a file the agent would refuse to read: check them all before the
+    // first write, so the order of the writes is never broken halfway.
+    let cap = warden_connections::MAX_FILE_SIZE;
+    if let Some(w) = writes.iter().find(|w| w.bytes.len() as u64 > cap) {
+        return Err(failed(
+            &w.path,
+            format!(
+                "the repaired file would be {} bytes, over the {cap}-byte limit the agent reads; nothing was changed",
+                w.bytes.len()
+            ),
+        ));
+    }
     for w in writes {
         let mode = match w.original {
             Some(_) if w.path != paths.2 => [&snap.connections, &snap.config]
@@ -91,7 +113,49 @@ fn content(snap: &Snapshot, plan: &Plan, stamp: &str) -> Result<(), Finding> {
     Ok(())
 }
 
-/// Backs up the original (once), checks nobody changed the file meanwhile, writes.
+/// `<file>.warden-backup` or, for `n > 0`, `<file>.warden-backup.<n>`.
+pub(crate) fn backup_path(path: &Path, n: usize) -> PathBuf {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(BACKUP_SUFFIX);
+    if n > 0 {
+        name.push(format!(".{n}"));
+    }
+    path.with_file_name(name)
+}
+
+/// Keeps `original` as the newest backup of `path`, shifting the older ones down and
+/// dropping the oldest beyond [`BACKUPS_KEPT`]. Nothing happens when the newest backup
+/// already holds these bytes. A backup slot that is not a regular file stops the
+/// repair: the agent never writes through or over something it did not create.
+fn keep_backup(path: &Path, original: &[u8]) -> Result<(), Finding> {
+    let slots: Vec<PathBuf> = (0..BACKUPS_KEPT).map(|n| backup_path(path, n)).collect();
+    for slot in &slots {
+        match std::fs::symlink_metadata(slot) {
+            Ok(m) if !m.is_file() => {
+                return Err(failed(
+                    slot,
+                    "the backup path exists and is not a regular file; nothing was changed".into(),
+                ));
+            }
+            _ => {}
+        }
+    }
+    if read_regular(&slots[0], warden_connections::MAX_FILE_SIZE)
+        .is_ok_and(|b| b.as_slice() == original)
+    {
+        return Ok(());
+    }
+    for n in (1..BACKUPS_KEPT).rev() {
+        if slots[n - 1].exists() {
+            std::fs::rename(&slots[n - 1], &slots[n])
+                .map_err(|e| failed(&slots[n], format!("cannot rotate the backups: {e}")))?;
+        }
+    }
+    atomic_write(&slots[0], original, 0o600, Owner::default())
+        .map_err(|e| failed(&slots[0], format!("cannot write the backup: {e}")))
+}
+
+/// Keeps the bytes it replaces, checks nobody changed the file meanwhile, writes.
 fn write_one(w: &edit::Write, mode: u32) -> Result<(), Finding> {
     let current = match read_regular(&w.path, warden_connections::MAX_FILE_SIZE) {
         Ok(b) => Some(b),
@@ -110,20 +174,7 @@ fn write_one(w: &edit::Write, mode: u32) -> Result<(), Finding> {
         ));
     }
     if let Some(original) = &w.original {
-        let mut name = w.path.file_name().unwrap_or_default().to_os_string();
-        name.push(BACKUP_SUFFIX);
-        let backup = w.path.with_file_name(name);
-        match std::fs::symlink_metadata(&backup) {
-            Ok(m) if m.is_file() => {}
-            Ok(_) => {
-                return Err(failed(
-                    &backup,
-                    "the backup path exists and is not a regular file; nothing was changed".into(),
-                ));
-            }
-            Err(_) => atomic_write(&backup, original, 0o600, Owner::default())
-                .map_err(|e| failed(&backup, format!("cannot write the backup: {e}")))?,
-        }
+        keep_backup(&w.path, original)?;
     }
     atomic_write(&w.path, &w.bytes, mode, Owner::default())
         .map_err(|e| failed(&w.path, format!("cannot write: {e}")))
@@ -154,6 +205,11 @@ fn chmod_nofollow(c: &Chmod) -> std::io::Result<()> {
     let expected = if c.directory { 0o040000 } else { 0o100000 };
     if kind != expected {
         return Err(std::io::Error::other("not a regular file or directory"));
+    }
+    if c.owner.is_some_and(|uid| uid != st.st_uid) {
+        return Err(std::io::Error::other(
+            "the file belongs to another user; its mode was left alone",
+        ));
     }
     fchmod(&fd, Mode::from_raw_mode(c.mode))?;
     Ok(())

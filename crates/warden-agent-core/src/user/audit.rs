@@ -1,6 +1,7 @@
 //! The user-mode audit: from a [`Snapshot`] to findings, per-connection results and the
 //! repairs `enforce` may make. No I/O.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use toml_edit::Value;
@@ -25,6 +26,10 @@ pub(crate) struct Chmod {
     pub(crate) path: PathBuf,
     pub(crate) mode: u32,
     pub(crate) directory: bool,
+    /// The uid the file must still belong to when it is opened for the change.
+    pub(crate) owner: Option<u32>,
+    /// A key or token file named by a connection (not one of the home's own files).
+    pub(crate) aux: bool,
 }
 
 /// Everything `enforce` may change, each item allowed by an `enforce` rule.
@@ -75,6 +80,8 @@ struct Ctx<'a> {
     issues: Vec<Issue>,
     plan: Plan,
     blocked: Vec<String>,
+    /// Key and token files already given a mode change.
+    aux_planned: BTreeSet<PathBuf>,
 }
 
 impl Ctx<'_> {
@@ -114,6 +121,7 @@ pub(crate) fn audit(endpoint: &EndpointPolicy, snap: &Snapshot) -> Audit {
         issues: Vec::new(),
         plan: Plan::default(),
         blocked: Vec::new(),
+        aux_planned: BTreeSet::new(),
     };
     notes(&mut cx);
     directory(&mut cx);
@@ -143,7 +151,23 @@ pub(crate) fn audit(endpoint: &EndpointPolicy, snap: &Snapshot) -> Audit {
         required(&mut cx);
         verdicts.iter().map(|(c, v)| report(c, v)).collect()
     } else {
-        Vec::new()
+        // A file too deep to read in full still names its connections: none of them
+        // can be judged, so each one counts against compliance instead of vanishing.
+        snap.set
+            .unjudged
+            .iter()
+            .map(|c| ConnectionReport {
+                name: c.name.clone(),
+                file: c.file.display().to_string(),
+                account: None,
+                account_status: account_status_name(AccountStatus::NotEvaluable).to_owned(),
+                effective_authenticator: String::new(),
+                authenticator_allowed: false,
+                role: None,
+                role_status: role_status_name(RoleStatus::Missing).to_owned(),
+                compliant: false,
+            })
+            .collect()
     };
     let mut plan = cx.plan;
     if !cx.blocked.is_empty() {
@@ -251,6 +275,8 @@ fn directory(cx: &mut Ctx<'_>) {
                 path: dir.clone(),
                 mode: mode & 0o700,
                 directory: true,
+                owner: snap.uid,
+                aux: false,
             });
         }
     }
@@ -282,7 +308,9 @@ fn file(cx: &mut Ctx<'_>, kind: FileKind, state: &super::snapshot::FileState) {
     if let Some(e) = state.content.as_ref().err().or(parse_error) {
         let code = match e {
             FileError::NotUtf8 { .. } => "invalid-utf8",
+            FileError::Bom => "utf8-bom",
             FileError::TooLarge { .. } => "file-too-large",
+            FileError::TooDeep { .. } => "toml-too-deep",
             FileError::Toml { .. } => "invalid-toml",
             _ => "file-unreadable",
         };
@@ -326,6 +354,8 @@ fn file(cx: &mut Ctx<'_>, kind: FileKind, state: &super::snapshot::FileState) {
                 path: path.to_path_buf(),
                 mode: mode & 0o700,
                 directory: false,
+                owner: cx.snap.uid,
+                aux: false,
             });
         }
     }
@@ -517,15 +547,21 @@ fn connection(cx: &mut Ctx<'_>, c: &ParsedConnection, v: &ConnectionVerdict) {
                 cx.push(&format!("{kind}-file-mode"), Severity::Error, Some(&aux_path), subject,
                     format!("{who}: the {kind} file named by `{key}` is {mode:04o}; it must not be readable by group or others"));
                 let owned = matches!((aux.meta, cx.snap.uid), (Some(m), Some(u)) if m.uid == u);
+                // Root never changes a file outside the Snowflake directory: the path
+                // comes from a file, and root owning the target proves nothing.
+                let reachable = aux.inside_dir || !cx.snap.as_root;
                 if modes.file_modes == RuleMode::Enforce
                     && !aux.symlink
                     && owned
-                    && !cx.plan.chmods.iter().any(|m| m.path == aux_path)
+                    && reachable
+                    && cx.aux_planned.insert(aux_path.clone())
                 {
                     cx.plan.chmods.push(Chmod {
                         path: aux_path,
                         mode: mode & 0o700,
                         directory: false,
+                        owner: cx.snap.uid,
+                        aux: true,
                     });
                 }
             }

@@ -4,9 +4,11 @@
 //! exact bytes, and comments stay where the user put them. A quarantined connection is
 //! moved, with its comments, into the quarantine file, never dropped.
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
-use toml_edit::{DocumentMut, Item, Table, Value};
+use toml_edit::{DocumentMut, Item, Table, TableLike, Value};
+use warden_connections::FileKind;
 
 /// Which file a connection lives in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,6 +80,8 @@ pub(crate) enum EditError {
     NotATable(String),
     #[error("connection `{0}` is no longer in the file")]
     Vanished(String),
+    #[error("connection `{0}` already exists; it is never replaced")]
+    Exists(String),
     #[error("`connections` in config.toml is not a table")]
     ConnectionsNotATable,
 }
@@ -86,28 +90,50 @@ struct Doc<'a> {
     path: &'a Path,
     original: Option<&'a [u8]>,
     doc: Option<DocumentMut>,
+    /// The file ends its lines with CRLF (most of its line breaks are CRLF).
+    crlf: bool,
+}
+
+/// True when most line breaks of `bytes` are CRLF.
+fn mostly_crlf(bytes: &[u8]) -> bool {
+    let lf = bytes.iter().filter(|&&b| b == b'\n').count();
+    let crlf = bytes.windows(2).filter(|w| w == b"\r\n").count();
+    crlf > 0 && crlf * 2 >= lf
+}
+
+/// Turns every bare LF into CRLF.
+fn to_crlf(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + text.len() / 16);
+    let mut prev = '\0';
+    for ch in text.chars() {
+        if ch == '\n' && prev != '\r' {
+            out.push('\r');
+        }
+        out.push(ch);
+        prev = ch;
+    }
+    out
 }
 
 impl<'a> Doc<'a> {
+    /// Reads the file with the same reader as the audit (`warden_connections::parse`).
     fn open(path: &'a Path, original: Option<&'a [u8]>) -> Result<Self, EditError> {
         let doc = match original {
             None => None,
-            Some(bytes) => {
-                let unparsable = |message: String| EditError::Unparsable {
-                    path: path.display().to_string(),
-                    message,
-                };
-                let text = std::str::from_utf8(bytes).map_err(|e| unparsable(e.to_string()))?;
-                Some(
-                    text.parse::<DocumentMut>()
-                        .map_err(|e| unparsable(e.message().trim().to_owned()))?,
-                )
-            }
+            Some(bytes) => Some(
+                warden_connections::parse(bytes)
+                    .map_err(|e| EditError::Unparsable {
+                        path: path.display().to_string(),
+                        message: e.to_string(),
+                    })?
+                    .into_mut(),
+            ),
         };
         Ok(Self {
             path,
             original,
             doc,
+            crlf: original.is_some_and(mostly_crlf),
         })
     }
 
@@ -116,7 +142,8 @@ impl<'a> Doc<'a> {
     }
 
     fn into_write(self) -> Option<Write> {
-        let bytes = self.doc?.to_string().into_bytes();
+        let text = self.doc?.to_string();
+        let bytes = if self.crlf { to_crlf(&text) } else { text }.into_bytes();
         if self.original == Some(bytes.as_slice()) {
             return None;
         }
@@ -128,22 +155,62 @@ impl<'a> Doc<'a> {
     }
 }
 
-/// The table holding connections at `location`, created in `config.toml` if needed.
-fn container(
-    doc: &mut DocumentMut,
-    location: Location,
-) -> Result<&mut dyn toml_edit::TableLike, EditError> {
-    match location {
-        Location::ConnectionsToml => Ok(doc.as_table_mut()),
-        Location::ConfigToml => {
-            let item = doc.entry("connections").or_insert_with(|| {
-                let mut t = Table::new();
-                t.set_implicit(true);
-                Item::Table(t)
-            });
-            item.as_table_like_mut()
-                .ok_or(EditError::ConnectionsNotATable)
+/// The table holding connections at `location`, found by the same reader as the audit
+/// (`warden_connections::section`) and created in `config.toml` if needed.
+fn container(doc: &mut DocumentMut, location: Location) -> Result<&mut dyn TableLike, EditError> {
+    let kind = match location {
+        Location::ConnectionsToml => FileKind::ConnectionsToml,
+        Location::ConfigToml => FileKind::ConfigToml,
+    };
+    match warden_connections::section_mut(doc.as_table_mut(), kind, true) {
+        Ok(Some(t)) => Ok(t),
+        _ => Err(EditError::ConnectionsNotATable),
+    }
+}
+
+/// What a connection says, independent of formatting, comments and key order: two
+/// tables with the same canonical form are the same connection.
+fn canonical(item: &Item) -> String {
+    fn value(v: &Value) -> String {
+        match v {
+            Value::String(s) => format!("{:?}", s.value()),
+            Value::Integer(i) => i.value().to_string(),
+            Value::Float(f) => f.value().to_string(),
+            Value::Boolean(b) => b.value().to_string(),
+            Value::Datetime(d) => d.value().to_string(),
+            Value::Array(a) => format!("[{}]", a.iter().map(value).collect::<Vec<_>>().join(",")),
+            Value::InlineTable(t) => table(t),
         }
+    }
+    fn table(t: &dyn TableLike) -> String {
+        let mut parts: Vec<String> = t
+            .iter()
+            .map(|(k, v)| format!("{k:?}={}", canonical(v)))
+            .collect();
+        parts.sort();
+        format!("{{{}}}", parts.join(","))
+    }
+    match item {
+        Item::None => String::new(),
+        Item::Value(v) => value(v),
+        Item::Table(t) => table(t),
+        Item::ArrayOfTables(a) => format!(
+            "[{}]",
+            a.iter().map(|t| table(t)).collect::<Vec<_>>().join(",")
+        ),
+    }
+}
+
+/// The name a quarantined entry was filed under: `bad (2)` is `bad`.
+fn base_name(key: &str) -> &str {
+    match key.rsplit_once(" (") {
+        Some((base, n))
+            if n.strip_suffix(')')
+                .is_some_and(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit())) =>
+        {
+            base
+        }
+        _ => key,
     }
 }
 
@@ -222,6 +289,38 @@ pub(crate) fn render(
     let mut conns = Doc::open(files.connections.0, files.connections.1)?;
     let mut config = Doc::open(files.config.0, files.config.1)?;
     let mut quarantine = Doc::open(files.quarantine.0, files.quarantine.1)?;
+    if quarantine.original.is_none() {
+        // A new quarantine file follows the line ending of the file it takes from.
+        quarantine.crlf = plan.quarantine.first().is_some_and(|q| match q.location {
+            Location::ConnectionsToml => conns.crlf,
+            Location::ConfigToml => config.crlf,
+        });
+    }
+
+    // What is already quarantined, per location, so the same table is never filed twice.
+    let mut filed: HashSet<(bool, String, String)> = HashSet::new();
+    if let Some(qdoc) = quarantine.doc.as_mut() {
+        for location in [Location::ConnectionsToml, Location::ConfigToml] {
+            let config_side = location == Location::ConfigToml;
+            let kind = if config_side {
+                FileKind::ConfigToml
+            } else {
+                FileKind::ConnectionsToml
+            };
+            if let Ok(Some(t)) = warden_connections::section(qdoc.as_table(), kind) {
+                for (k, v) in t.iter() {
+                    if !(kind == FileKind::ConnectionsToml && k == "connections") {
+                        filed.insert((config_side, base_name(k).to_owned(), canonical(v)));
+                    }
+                }
+            }
+        }
+    }
+    let mut next = quarantine
+        .doc
+        .as_ref()
+        .map_or(0, |d| max_position(d.as_item()))
+        + 1;
 
     for q in &plan.quarantine {
         let (source, from) = match q.location {
@@ -236,11 +335,21 @@ pub(crate) fn render(
         let item = holder
             .remove(&q.name)
             .ok_or_else(|| EditError::Vanished(q.name.clone()))?;
+        let fingerprint = (
+            q.location == Location::ConfigToml,
+            q.name.clone(),
+            canonical(&item),
+        );
         let mut table = match item {
             Item::Table(t) => t,
             Item::Value(Value::InlineTable(t)) => t.into_table(),
             _ => return Err(EditError::NotATable(q.name.clone())),
         };
+        // Already in the quarantine, as it is (a run that stopped between the two
+        // writes): taking it out of the live file is all that is left to do.
+        if !filed.insert(fingerprint) {
+            continue;
+        }
         table.set_dotted(false);
         table.set_implicit(false);
         let old_prefix = table
@@ -257,7 +366,6 @@ pub(crate) fn render(
             from.display(),
             one_line(&q.reason)
         ));
-        let mut next = max_position(qdoc.as_item()) + 1;
         renumber(&mut table, &mut next);
         // Same header as in the live file, so an entry can be pasted back as it is.
         let holder = container(qdoc, q.location)?;
@@ -286,7 +394,11 @@ pub(crate) fn render(
             .decor_mut()
             .set_prefix(format!("{lead}# Required connection, added {stamp}\n"));
         table.set_position(Some(max_position(doc.as_item()) + 1));
-        container(doc, add.location)?.insert(&add.name, Item::Table(table));
+        let holder = container(doc, add.location)?;
+        if holder.contains_key(&add.name) {
+            return Err(EditError::Exists(add.name.clone()));
+        }
+        holder.insert(&add.name, Item::Table(table));
     }
 
     if let Some((location, name, role)) = &plan.set_role {
@@ -359,14 +471,60 @@ mod tests {
             "# my connections\n[good]\naccount = \"acme-prod\"  # prod\n\n[other]\naccount = \"acme-dev\"\n"
         );
         assert_eq!(w[1].original.as_deref(), Some(conns.as_bytes()));
-        // A second quarantine of the same name gets a distinct key.
+        // The same table again (a run that stopped between the writes) is not filed
+        // twice: only the live file changes.
         let again = render(files(Some(conns), None, Some(text(&w[0]))), &plan, "on U").unwrap();
+        assert_eq!(again.len(), 1);
+        assert_eq!(again[0].path, Path::new("/s/connections.toml"));
+        // Another table of the same name gets a distinct key.
+        let changed = conns.replace("'ACCOUNTADMIN'", "'ORGADMIN'");
+        let again = render(
+            files(Some(&changed), None, Some(text(&w[0]))),
+            &plan,
+            "on U",
+        )
+        .unwrap();
         assert!(
             text(&again[0]).contains("[\"bad (2)\"]"),
             "{}",
             text(&again[0])
         );
         assert!(text(&again[0]).starts_with(text(&w[0])));
+    }
+
+    #[test]
+    fn an_existing_connection_is_never_replaced_by_the_required_one() {
+        let conns = "acme = { account = \"acme-prod\", user = \"jane\" }\n";
+        let plan = ContentPlan {
+            add: Some(NewConnection {
+                name: "acme".into(),
+                location: Location::ConnectionsToml,
+                fields: vec![("account", "acme-prod".into())],
+            }),
+            ..Default::default()
+        };
+        assert!(matches!(
+            render(files(Some(conns), None, None), &plan, "on T"),
+            Err(EditError::Exists(_))
+        ));
+    }
+
+    #[test]
+    fn a_file_as_deep_as_the_reader_allows_is_edited_without_overflow() {
+        let n = warden_connections::MAX_DEPTH as usize - 4;
+        let deep = format!("{}1{}", "{ y = ".repeat(n), " }".repeat(n));
+        let conns = format!("[bad]\naccount = \"g\"\nx = {deep}\n[good]\naccount = \"a\"\n");
+        let plan = ContentPlan {
+            quarantine: vec![Quarantine {
+                name: "bad".into(),
+                location: Location::ConnectionsToml,
+                reason: "r".into(),
+            }],
+            ..Default::default()
+        };
+        let w = render(files(Some(&conns), None, None), &plan, "on T").unwrap();
+        assert!(text(&w[0]).contains(&deep));
+        assert_eq!(text(&w[1]), "[good]\naccount = \"a\"\n");
     }
 
     #[test]

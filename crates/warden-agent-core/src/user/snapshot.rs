@@ -50,6 +50,8 @@ pub(crate) struct AuxFile {
     pub(crate) exists: bool,
     pub(crate) symlink: bool,
     pub(crate) meta: Option<Meta>,
+    /// It resolves to a path inside the resolved Snowflake directory.
+    pub(crate) inside_dir: bool,
 }
 
 /// Everything user mode reads from the home directory.
@@ -57,6 +59,8 @@ pub(crate) struct AuxFile {
 pub(crate) struct Snapshot {
     /// Owner the files must have: the user the agent runs as.
     pub(crate) uid: Option<u32>,
+    /// The agent runs as root.
+    pub(crate) as_root: bool,
     pub(crate) dir: ConfigDir,
     /// The candidate to create when no directory exists (`$SNOWFLAKE_HOME` or
     /// `~/.snowflake`), which every client then resolves to.
@@ -173,8 +177,11 @@ pub(crate) fn resolve_aux(value: &str, home: &Path) -> PathBuf {
     if p.is_absolute() { p } else { home.join(p) }
 }
 
-/// Reads the home as the Snowflake clients would see it for this environment.
-pub(crate) fn take(home: &Path, vars: &BTreeMap<String, String>) -> Option<Snapshot> {
+/// The directory the clients use, and the one to create when none exists.
+pub(crate) fn resolve(
+    home: &Path,
+    vars: &BTreeMap<String, String>,
+) -> Option<(ConfigDir, PathBuf)> {
     let env = Environment {
         vars: vars.clone(),
         home: Some(home.to_path_buf()),
@@ -185,6 +192,30 @@ pub(crate) fn take(home: &Path, vars: &BTreeMap<String, String>) -> Option<Snaps
         Some(v) => resolve_aux(v, home),
         None => home.join(".snowflake"),
     };
+    Some((dir, create_candidate))
+}
+
+/// Owner of `path` itself and, for a link, of what it points at (`None`: absent).
+pub(crate) fn owners(path: &Path) -> Vec<u32> {
+    let mut out = Vec::new();
+    if let Some(m) = std::fs::symlink_metadata(path)
+        .ok()
+        .as_ref()
+        .and_then(meta_of)
+    {
+        out.push(m.uid);
+    }
+    out.extend(stat(path).map(|m| m.uid));
+    out
+}
+
+/// Reads the home as the Snowflake clients would see it for this environment.
+pub(crate) fn take(
+    home: &Path,
+    vars: &BTreeMap<String, String>,
+    as_root: bool,
+) -> Option<Snapshot> {
+    let (dir, create_candidate) = resolve(home, vars)?;
     let dir_state = DirState {
         exists: dir.path.is_dir(),
         symlink: is_symlink(&dir.path),
@@ -215,6 +246,7 @@ pub(crate) fn take(home: &Path, vars: &BTreeMap<String, String>) -> Option<Snaps
             },
         );
     }
+    let real_dir = std::fs::canonicalize(&dir.path).ok();
     let mut aux = BTreeMap::new();
     for c in &set.connections {
         let p = &c.params;
@@ -226,10 +258,15 @@ pub(crate) fn take(home: &Path, vars: &BTreeMap<String, String>) -> Option<Snaps
                 continue;
             }
             let path = resolve_aux(value, home);
+            let inside_dir = match (&real_dir, std::fs::canonicalize(&path)) {
+                (Some(d), Ok(p)) => p.starts_with(d),
+                _ => false,
+            };
             let state = AuxFile {
                 exists: path.exists(),
                 symlink: is_symlink(&path),
                 meta: stat(&path),
+                inside_dir,
                 path,
             };
             aux.insert(value.clone(), state);
@@ -237,6 +274,7 @@ pub(crate) fn take(home: &Path, vars: &BTreeMap<String, String>) -> Option<Snaps
     }
     Some(Snapshot {
         uid: current_uid(),
+        as_root,
         dir,
         create_candidate,
         dir_state,
