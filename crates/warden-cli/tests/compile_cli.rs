@@ -1,6 +1,6 @@
 //! `warden compile` run as a real binary.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use assert_cmd::Command;
 use warden_testkit::{files_under, repo_root};
