@@ -31,17 +31,8 @@ impl Wine {
 
     fn boot(prefix: PathBuf) -> Wine {
         let wine = Wine { prefix };
-        std::fs::create_dir_all(&wine.prefix)
-            .unwrap_or_else(|e| panic!("{}: {e}", wine.prefix.display()));
-        let _ = Command::new(WINESERVER)
-            .arg("-p10")
-            .env("WINEPREFIX", &wine.prefix)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status();
         if !wine.prefix.join("system.reg").is_file() {
-            // Into a file, not a pipe: see `run`.
+            // Into a file, not a pipe: see `reg`.
             let log = wine.prefix.with_extension("boot.log");
             let file = std::fs::File::create(&log).unwrap();
             let _ = wine
@@ -51,13 +42,26 @@ impl Wine {
                 .stdout(Stdio::null())
                 .stderr(file)
                 .status();
+            // The server writes the registry files when it exits.
+            let _ = wine.server(&["-w"]);
             assert!(
                 wine.prefix.join("system.reg").is_file(),
                 "wineboot did not create a prefix: {}",
                 std::fs::read_to_string(&log).unwrap_or_default()
             );
         }
+        let _ = wine.server(&["-p10"]);
         wine
+    }
+
+    fn server(&self, args: &[&str]) -> std::io::Result<std::process::ExitStatus> {
+        Command::new(WINESERVER)
+            .args(args)
+            .env("WINEPREFIX", &self.prefix)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
     }
 
     /// The prefix directory.
