@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the fuzz targets and runs each for a fixed time from its committed seeds
-# (plus the shared real-world connection files when they are beside the checkout).
+# (plus the vendored real-world connection files, tests/fixtures/connections/corpus/).
 # Fails on any crash; libFuzzer leaves the input in fuzz/artifacts/<target>/, which
 # becomes a regression seed in fuzz/seeds/<target>/.
 #   fuzz/run.sh [SECONDS_PER_TARGET]   (default 30)
@@ -16,8 +16,8 @@ for target in $(cargo fuzz list); do
     corpus="corpus/$target"
     mkdir -p "$corpus"
     cp -n seeds/"$target"/* "$corpus"/ 2>/dev/null || true
-    if [ "$target" = connection_files ] && [ -d ../../shared/corpus/connection-files ]; then
-        cp -n ../../shared/corpus/connection-files/*.toml "$corpus"/ 2>/dev/null || true
+    if [ "$target" = connection_files ]; then
+        cp -n ../tests/fixtures/connections/corpus/*.toml "$corpus"/ 2>/dev/null || true
     fi
     echo "=== fuzz $target for ${secs}s"
     cargo fuzz run -O "$target" "$corpus" -- -max_total_time="$secs" -max_len=65536 -rss_limit_mb=2048 2>&1 \

@@ -6,7 +6,7 @@
 #      `check-jsonschema --schemafile schemas/profile.schema.json` on the same files.
 # Prints medians and ratios, peak memory (/usr/bin/time -v) and the stripped size of
 # warden-agent. Needs: hyperfine, /usr/bin/time; check-jsonschema from
-# .ci/setup-interop (skipped, loudly, if missing). Run after `cargo build --release`.
+# .ci/setup-interop (skipped, loudly, if missing). Measures the shipped (`dist`) builds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,10 +25,10 @@ fi
 
 # Two builds: built together, cargo would unify features and the agent would link
 # the admin CLI's schema support.
-cargo build --release -q -p warden-cli
-cargo build --release -q -p warden-agent
-warden="$PWD/target/release/warden"
-agent="$PWD/target/release/warden-agent"
+cargo build --profile dist -q -p warden-cli
+cargo build --profile dist -q -p warden-agent
+warden="${CARGO_TARGET_DIR:-$PWD/target}/dist/warden"
+agent="${CARGO_TARGET_DIR:-$PWD/target}/dist/warden-agent"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 

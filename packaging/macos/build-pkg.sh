@@ -15,9 +15,11 @@ set -eu
 
 usage() {
     cat >&2 <<USAGE
-usage: build-pkg.sh --agent PATH --trust-root PATH --version VERSION
+usage: build-pkg.sh [--agent PATH] --trust-root PATH --version VERSION
                     [--sign "Developer ID Installer: ..."] [--output DIR]
-       build-pkg.sh --agent PATH --trust-root PATH --stage-only DIR
+       build-pkg.sh [--agent PATH] --trust-root PATH --stage-only DIR
+Without --agent, the agent is built from this checkout with the shipping
+profile: cargo build --locked --profile dist -p warden-agent.
 USAGE
     exit 2
 }
@@ -45,8 +47,14 @@ while [ $# -gt 0 ]; do
     shift 2
 done
 
-if [ -z "$agent" ] || [ -z "$trust_root" ]; then
+if [ -z "$trust_root" ]; then
     usage
+fi
+if [ -z "$agent" ]; then
+    # The shipped binary: the `dist` profile (fat LTO, one codegen unit, stripped).
+    repo=$(cd "$here/../.." && pwd)
+    (cd "$repo" && cargo build --locked --profile dist -p warden-agent) >&2 || exit 1
+    agent="${CARGO_TARGET_DIR:-$repo/target}/dist/warden-agent"
 fi
 if [ ! -f "$agent" ] || [ ! -x "$agent" ]; then
     echo "build-pkg.sh: agent binary $agent is not an executable file" >&2

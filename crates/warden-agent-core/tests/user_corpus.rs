@@ -1,11 +1,10 @@
-//! Every real-world file of the shared corpus, staged in a home in the role its README
-//! gives it: `check` never panics and says something concrete per file; `enforce` under a
-//! strict policy loses no line, and a second run changes nothing.
+//! Every real-world file of the vendored corpus (tests/fixtures/connections/corpus),
+//! staged in a home in the role its README gives it: `check` never panics and says
+//! something concrete per file; `enforce` under a strict policy loses no line, and a
+//! second run changes nothing.
 #![cfg(unix)]
 
 mod user_support;
-
-use std::path::PathBuf;
 
 use user_support::{Home, chmod, codes, policy_with, stage, tree};
 use warden_agent_core::report::Report;
@@ -13,20 +12,7 @@ use warden_agent_core::user::{check, enforce};
 use warden_policy::RuleMode;
 
 fn corpus_file(prefix: &str) -> Vec<u8> {
-    let dir = warden_testkit::repo_root()
-        .parent()
-        .expect("repository has a parent")
-        .join("shared/corpus/connection-files");
-    let path: PathBuf = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| {
-            p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with(prefix))
-        })
-        .unwrap_or_else(|| panic!("no corpus file {prefix}"));
-    std::fs::read(path).unwrap()
+    warden_testkit::connection_corpus_file(prefix).1
 }
 
 const CONNECTIONS: &[&str] = &[

@@ -1,45 +1,13 @@
 //! `warden compile` run as a real binary.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use assert_cmd::Command;
+use warden_testkit::{files_under, repo_root};
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .ancestors()
-        .nth(2)
-        .unwrap()
-        .to_path_buf()
-}
-
+/// The real binary, run from the repository root as a user would.
 fn warden() -> Command {
-    let mut cmd = Command::cargo_bin("warden").unwrap();
-    cmd.current_dir(root())
-        .env("NO_COLOR", "1")
-        .env_remove("CI");
-    cmd
-}
-
-fn files_under(dir: &Path) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                out.push(
-                    p.strip_prefix(dir)
-                        .unwrap()
-                        .to_string_lossy()
-                        .replace('\\', "/"),
-                );
-            }
-        }
-    }
-    out.sort();
-    out
+    Command::from_std(warden_testkit::command(env!("CARGO_BIN_EXE_warden")))
 }
 
 /// Files of the library's snapshot folder that the CLI must reproduce byte for byte:
@@ -59,7 +27,7 @@ fn compiles_every_example_into_its_own_folder() {
     let assert = warden()
         .current_dir(work.path())
         .arg("compile")
-        .arg(root().join("profiles/examples"))
+        .arg(repo_root().join("profiles/examples"))
         .arg("--out")
         .arg(&out)
         .assert()
@@ -68,7 +36,7 @@ fn compiles_every_example_into_its_own_folder() {
     assert!(stdout.contains("local development key"), "{stdout}");
     assert!(work.path().join(".warden-dev/trust-root.json").is_file());
 
-    let snapshots = root().join("tests/fixtures/compile/examples");
+    let snapshots = repo_root().join("tests/fixtures/compile/examples");
     let ids = [
         "acme-baseline",
         "acme-cortex-service",
@@ -128,7 +96,7 @@ fn recompiling_removes_stale_files() {
     warden()
         .current_dir(work.path())
         .arg("compile")
-        .arg(root().join("profiles/examples/sso-only.toml"))
+        .arg(repo_root().join("profiles/examples/sso-only.toml"))
         .arg("-o")
         .arg(&out)
         .assert()
@@ -186,8 +154,12 @@ fn signed_compiles_are_byte_identical_across_runs_and_paths() {
     // The same profiles from another path.
     let copy = work.path().join("elsewhere/profiles");
     std::fs::create_dir_all(&copy).unwrap();
-    for f in files_under(&root().join("profiles/examples")) {
-        std::fs::copy(root().join("profiles/examples").join(&f), copy.join(&f)).unwrap();
+    for f in files_under(&repo_root().join("profiles/examples")) {
+        std::fs::copy(
+            repo_root().join("profiles/examples").join(&f),
+            copy.join(&f),
+        )
+        .unwrap();
     }
     let compile = |profiles: &Path, out: &str| {
         warden()
@@ -206,8 +178,8 @@ fn signed_compiles_are_byte_identical_across_runs_and_paths() {
             .assert()
             .code(0);
     };
-    compile(&root().join("profiles/examples"), "one");
-    compile(&root().join("profiles/examples"), "two");
+    compile(&repo_root().join("profiles/examples"), "one");
+    compile(&repo_root().join("profiles/examples"), "two");
     compile(&copy, "three");
     let one = work.path().join("one");
     let files = files_under(&one);

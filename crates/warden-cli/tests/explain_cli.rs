@@ -1,7 +1,5 @@
 //! `warden explain` run as a real process over a realistic connection file.
 
-use std::process::Command;
-
 use serde_json::Value;
 use warden_testkit::repo_root;
 
@@ -415,47 +413,21 @@ fn a_profile_with_errors_cannot_explain() {
 }
 
 /// `(name, is_default)` as `snow connection list` reports them for a directory holding
-/// copies of the fixture files, with the modes snow insists on.
+/// copies of the fixture files.
 #[cfg(unix)]
 fn snow_list(snow: &std::path::Path, files: &[&str]) -> Vec<(String, bool)> {
-    use std::os::unix::fs::PermissionsExt;
-
-    let tmp = tempfile::tempdir().unwrap();
-    let (home, sf_home) = (tmp.path().join("home"), tmp.path().join("sf"));
-    for dir in [&home, &sf_home] {
-        std::fs::create_dir(dir).unwrap();
-        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).unwrap();
-    }
-    for file in files {
-        let src = repo_root().join(file);
-        let dst = sf_home.join(src.file_name().unwrap());
-        std::fs::copy(&src, &dst).unwrap();
-        std::fs::set_permissions(&dst, std::fs::Permissions::from_mode(0o600)).unwrap();
-    }
-    let out = Command::new(snow)
-        .args(["connection", "list", "--format", "json"])
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", &home)
-        .env("SNOWFLAKE_HOME", &sf_home)
-        .output()
-        .expect("snow runs");
-    assert!(
-        out.status.success(),
-        "snow failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let doc: Value = serde_json::from_slice(&out.stdout).expect("snow prints JSON");
-    doc.as_array()
-        .unwrap()
+    let copies: Vec<(String, Vec<u8>)> = files
         .iter()
-        .map(|c| {
-            (
-                c["connection_name"].as_str().unwrap().to_owned(),
-                c["is_default"].as_bool().unwrap(),
-            )
+        .map(|file| {
+            let src = repo_root().join(file);
+            let name = src.file_name().unwrap().to_str().unwrap().to_owned();
+            (name, std::fs::read(&src).unwrap())
         })
-        .collect()
+        .collect();
+    warden_testkit::snow::SnowHome::with_files(
+        copies.iter().map(|(n, b)| (n.as_str(), b.as_slice())),
+    )
+    .connection_list(snow, &[])
 }
 
 #[cfg(unix)]

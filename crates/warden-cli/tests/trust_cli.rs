@@ -1,9 +1,8 @@
 //! `warden keygen`, `warden trust …` and `warden verify` run as the real binary.
 
 use std::path::{Path, PathBuf};
-use std::process::Output;
+use std::process::{Command, Output};
 
-use assert_cmd::Command;
 use serde_json::Value;
 use warden_trust::keyfile;
 use warden_trust::time::parse_utc;
@@ -15,14 +14,11 @@ fn fixtures() -> PathBuf {
     warden_testkit::repo_root().join("tests/fixtures/trust")
 }
 
-fn warden() -> Command {
-    let mut cmd = Command::cargo_bin("warden").unwrap();
-    cmd.env_remove("CI").env("NO_COLOR", "1");
-    cmd
-}
-
 fn run(args: &[&str]) -> Output {
-    warden().args(args).output().unwrap()
+    warden_testkit::command(env!("CARGO_BIN_EXE_warden"))
+        .args(args)
+        .output()
+        .unwrap()
 }
 
 fn stdout(out: &Output) -> String {
@@ -308,16 +304,9 @@ fn keygen_output_is_read_by_openssl() {
         code(&run(&["keygen", "--out", s(&key), "--public", s(&public)])),
         0
     );
-    let out = std::process::Command::new(openssl)
-        .args(["pkey", "-in", s(&key), "-pubout"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert_eq!(out.stdout, std::fs::read(&public).unwrap());
+    let pem =
+        warden_testkit::stdout_of(Command::new(openssl).args(["pkey", "-in", s(&key), "-pubout"]));
+    assert_eq!(pem, std::fs::read_to_string(&public).unwrap());
 }
 
 fn keygen(dir: &Path, name: &str) -> PathBuf {

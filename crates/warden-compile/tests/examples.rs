@@ -36,24 +36,7 @@ fn every_example_compiles_to_its_snapshot_and_validates() {
         }
         // No stale snapshot: the folder holds exactly what was compiled.
         if dir.is_dir() {
-            let mut on_disk = Vec::new();
-            let mut stack = vec![dir.clone()];
-            while let Some(d) = stack.pop() {
-                for e in std::fs::read_dir(&d).unwrap() {
-                    let p = e.unwrap().path();
-                    if p.is_dir() {
-                        stack.push(p);
-                    } else {
-                        let rel = p
-                            .strip_prefix(&dir)
-                            .unwrap()
-                            .to_string_lossy()
-                            .replace('\\', "/");
-                        on_disk.push(rel);
-                    }
-                }
-            }
-            on_disk.sort();
+            let on_disk = warden_testkit::files_under(&dir);
             assert_eq!(
                 on_disk,
                 artifacts.keys().cloned().collect::<Vec<_>>(),

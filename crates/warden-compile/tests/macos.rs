@@ -4,8 +4,6 @@
 
 mod common;
 
-use std::process::Command;
-
 use serde_json::Value;
 use warden_compile::{DeliveryBackend, MacosBackend};
 
@@ -41,34 +39,22 @@ fn cortex_keys_match_managed_settings_for_every_example() {
             .expect("a .mobileconfig");
         let file = tmp.path().join(format!("{id}.mobileconfig"));
         std::fs::write(&file, &mobileconfig.bytes).unwrap();
-        let out = Command::new(&python)
-            .args(["-c", READ_COCO])
-            .arg(&file)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let keys: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let keys: Value =
+            serde_json::from_str(&warden_testkit::run_python(&python, READ_COCO, [&file])).unwrap();
         let settings: Value = serde_json::from_slice(&cx.managed_settings_bytes).unwrap();
 
         // The whole file, byte for byte.
         let b64 = keys["CortexManagedSettingsBase64"]
             .as_str()
             .expect("base64 key");
-        let decoded = Command::new(&python)
-            .args([
-                "-c",
-                "import base64,sys; sys.stdout.buffer.write(base64.b64decode(sys.argv[1]))",
-                b64,
-            ])
-            .output()
-            .unwrap()
-            .stdout;
+        let decoded = warden_testkit::run_python(
+            &python,
+            "import base64,sys; sys.stdout.buffer.write(base64.b64decode(sys.argv[1]))",
+            [b64],
+        );
         assert_eq!(
-            decoded, cx.managed_settings_bytes,
+            decoded.as_bytes(),
+            cx.managed_settings_bytes,
             "{id}: base64 is not the file"
         );
 

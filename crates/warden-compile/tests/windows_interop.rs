@@ -5,70 +5,22 @@
 mod windows_support;
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::sync::OnceLock;
+use std::path::Path;
 
 use warden_registry::{RegFile, RegTree, RegValue, read_pol};
+use warden_testkit::wine::Wine;
 use windows_support::{examples, fake_bundle, intended, load, windows_artifacts};
 
-const WINE: &str = "/usr/lib/wine/wine64";
-const WINESERVER: &str = "/usr/lib/wine/wineserver";
-
-/// One Wine prefix for this test binary, booted once (slow the first time).
-fn prefix() -> &'static Path {
-    static PREFIX: OnceLock<PathBuf> = OnceLock::new();
-    PREFIX.get_or_init(|| {
-        let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join("warden-compile-wine-prefix");
-        if !path.join("system.reg").is_file() {
-            let out = wine(&path).args(["wineboot", "-i"]).output().unwrap();
-            assert!(
-                path.join("system.reg").is_file(),
-                "wineboot did not create a prefix: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-        }
-        // Keep one server up between the many `reg` calls (each would otherwise
-        // start its own); it exits by itself 10 s after the last one.
-        let _ = Command::new(WINESERVER)
-            .arg("-p10")
-            .env("WINEPREFIX", &path)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status();
-        path
-    })
-}
-
-fn wine(prefix: &Path) -> Command {
-    let mut cmd = Command::new(WINE);
-    cmd.env("WINEPREFIX", prefix)
-        .env("WINEDEBUG", "-all")
-        .env("WINEDLLOVERRIDES", "mscoree,mshtml=")
-        .env_remove("DISPLAY");
-    cmd
-}
-
-/// Runs `wine reg …`. Output goes nowhere: with pipes, waiting for their end
-/// would also wait for the Wine helpers that inherit them and linger.
-fn reg(args: &[&str]) -> bool {
-    wine(prefix())
-        .arg("reg")
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .unwrap()
-        .success()
+/// The Wine prefix of this test binary, or `None` (after a loud notice) without Wine.
+fn wine() -> Option<&'static Wine> {
+    Wine::require(Path::new(env!("CARGO_TARGET_TMPDIR")).join("warden-compile-wine-prefix"))
 }
 
 /// Wine's own export of `key`, read into a tree (absent key: empty tree).
-fn export(dir: &Path, key: &str) -> RegTree {
+fn export(wine: &Wine, dir: &Path, key: &str) -> RegTree {
     let file = dir.join("export.reg");
     let _ = std::fs::remove_file(&file);
-    let exported = reg(&["export", key, file.to_str().unwrap(), "/y"]);
+    let exported = wine.reg(&["export", key, file.to_str().unwrap(), "/y"]);
     let mut tree = RegTree::new();
     if exported {
         tree.apply(&RegFile::parse(&std::fs::read(&file).unwrap()).unwrap());
@@ -78,9 +30,7 @@ fn export(dir: &Path, key: &str) -> RegTree {
 
 #[test]
 fn wine_imports_the_compiled_reg_files_value_by_value() {
-    if warden_testkit::require_tool(WINE).is_none() {
-        return;
-    }
+    let Some(wine) = wine() else { return };
     let dir = tempfile::tempdir().unwrap();
     for path in examples() {
         let p = load(&path);
@@ -94,16 +44,17 @@ fn wine_imports_the_compiled_reg_files_value_by_value() {
             ),
             (r"HKLM\SOFTWARE\Policies\Warden\Agent", "Stale"),
         ] {
-            assert!(reg(&[
-                "add", key, "/v", name, "/t", "REG_SZ", "/d", "old", "/f"
-            ]));
+            assert!(wine.reg(&["add", key, "/v", name, "/t", "REG_SZ", "/d", "old", "/f"]));
         }
         let input = dir.path().join("policy.reg");
         std::fs::write(&input, &files[&format!("windows/{}.reg", p.identity.id)]).unwrap();
-        assert!(reg(&["import", input.to_str().unwrap()]), "wine reg import");
+        assert!(
+            wine.reg(&["import", input.to_str().unwrap()]),
+            "wine reg import"
+        );
 
         for (key, want) in intended(&p, std::str::from_utf8(&bundle).unwrap()) {
-            let theirs = export(dir.path(), &key.full_name());
+            let theirs = export(wine, dir.path(), &key.full_name());
             let got = theirs.values(&key).unwrap_or_default();
             assert_eq!(
                 got.keys().collect::<Vec<_>>(),
@@ -156,18 +107,7 @@ fn registrypol_reads_the_compiled_registry_pol() {
         let files = windows_artifacts(&p, &bundle).unwrap();
         let pol = dir.path().join("Registry.pol");
         std::fs::write(&pol, &files["windows/Registry.pol"]).unwrap();
-        let out = Command::new(&python)
-            .args(["-c", POL_SCRIPT])
-            .arg(&pol)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let theirs: Vec<String> = String::from_utf8(out.stdout)
-            .unwrap()
+        let theirs: Vec<String> = warden_testkit::run_python(&python, POL_SCRIPT, [&pol])
             .lines()
             .filter_map(|l| l.strip_suffix("\tTrue").map(str::to_owned))
             .collect();
@@ -251,23 +191,12 @@ for path in sys.argv[2:]:
             print('VALUE', policy.get('key') + '\t' + n)
 "#;
 
-fn admx_schema() -> Option<PathBuf> {
-    let path = warden_testkit::repo_root().join("../shared/schemas/admx/PolicyDefinitionFiles.xsd");
-    if path.is_file() {
-        return Some(path);
-    }
-    let msg = format!("ADMX schema not found at {}", path.display());
-    assert!(!warden_testkit::in_ci(), "{msg}");
-    eprintln!("\n!!! SKIPPED: {msg}\n");
-    None
-}
-
 #[test]
 fn admx_and_adml_are_schema_valid_and_name_the_reg_values() {
     let Some(python) = warden_testkit::require_python_module("xmlschema") else {
         return;
     };
-    let Some(schema) = admx_schema() else { return };
+    let schema = warden_testkit::test_data("vendor/admx-schema/PolicyDefinitionFiles.xsd");
     let dir = tempfile::tempdir().unwrap();
     for path in examples() {
         let p = load(&path);
@@ -286,18 +215,11 @@ fn admx_and_adml_are_schema_valid_and_name_the_reg_values() {
             std::fs::write(&dest, &files[&format!("windows/{name}")]).unwrap();
             written.push(dest);
         }
-        let out = Command::new(&python)
-            .args(["-c", ADMX_SCRIPT])
-            .arg(&schema)
-            .args(&written)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
+        let stdout = warden_testkit::run_python(
+            &python,
+            ADMX_SCRIPT,
+            std::iter::once(&schema).chain(&written),
         );
-        let stdout = String::from_utf8(out.stdout).unwrap();
         let verdicts: Vec<&str> = stdout.lines().filter(|l| !l.starts_with("VALUE")).collect();
         assert_eq!(
             verdicts,

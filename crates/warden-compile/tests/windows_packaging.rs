@@ -58,17 +58,8 @@ fn task_xml_is_well_formed_and_runs_the_agent_in_each_mode() {
         return;
     };
     let files: Vec<PathBuf> = TASKS.iter().map(|(_, f)| packaging().join(f)).collect();
-    let out = Command::new(python)
-        .args(["-c", TASK_SCRIPT])
-        .args(&files)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let report: serde_json::Value =
+        serde_json::from_str(&warden_testkit::run_python(&python, TASK_SCRIPT, &files)).unwrap();
     let task = |i: usize| &report[files[i].to_str().unwrap()];
 
     for (i, (name, _)) in TASKS.iter().enumerate() {

@@ -1,4 +1,4 @@
-//! Every real-world file in the shared corpus: no panic, and concrete expectations per file
+//! Every real-world file of the vendored corpus (tests/fixtures/connections/corpus): no panic, and concrete expectations per file
 //! (names in file order, default connection, notes, and policy evaluation of the params).
 
 use std::collections::BTreeMap;
@@ -7,26 +7,8 @@ use std::path::{Path, PathBuf};
 use warden_connections::{ConnectionSet, DefaultSource, FileError, FileInput, FileKind, NoteCode};
 use warden_policy::{AccountKind, AccountStatus, Authenticator, Policy, SecretKind};
 
-fn corpus_dir() -> PathBuf {
-    warden_testkit::repo_root()
-        .parent()
-        .expect("repository has a parent")
-        .join("shared/corpus/connection-files")
-}
-
 fn corpus_file(prefix: &str) -> (PathBuf, Vec<u8>) {
-    let dir = corpus_dir();
-    let entry = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .map(|e| e.unwrap().path())
-        .find(|p| {
-            p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with(prefix))
-        })
-        .unwrap_or_else(|| panic!("no corpus file {prefix}"));
-    let bytes = std::fs::read(&entry).unwrap();
-    (entry, bytes)
+    warden_testkit::connection_corpus_file(prefix)
 }
 
 /// Loads a corpus file in the role its README gives it.

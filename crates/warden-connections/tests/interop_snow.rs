@@ -3,86 +3,14 @@
 
 #![cfg(unix)]
 
-use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
-use std::process::Command;
-
 use warden_connections::{DirSource, Environment, Os, load};
+use warden_testkit::snow::SnowHome;
 
 fn corpus(prefix: &str) -> Vec<u8> {
-    let dir = warden_testkit::repo_root()
-        .parent()
-        .expect("repository has a parent")
-        .join("shared/corpus/connection-files");
-    let path = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| {
-            p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with(prefix))
-        })
-        .unwrap();
-    std::fs::read(path).unwrap()
+    warden_testkit::connection_corpus_file(prefix).1
 }
 
-struct Fixture {
-    _tmp: tempfile::TempDir,
-    home: PathBuf,
-    sf_home: PathBuf,
-}
-
-/// A home and a SNOWFLAKE_HOME holding the given files, with the modes snow insists on.
-fn fixture(files: &[(&str, Vec<u8>)]) -> Fixture {
-    let tmp = tempfile::tempdir().unwrap();
-    let home = tmp.path().join("home");
-    let sf_home = tmp.path().join("sf");
-    for dir in [&home, &sf_home] {
-        std::fs::create_dir(dir).unwrap();
-        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).unwrap();
-    }
-    for (name, bytes) in files {
-        let p = sf_home.join(name);
-        std::fs::write(&p, bytes).unwrap();
-        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).unwrap();
-    }
-    Fixture {
-        _tmp: tmp,
-        home,
-        sf_home,
-    }
-}
-
-/// `(name, is_default)` pairs as snow reports them.
-fn snow_list(snow: &Path, fx: &Fixture, extra_env: &[(&str, &str)]) -> Vec<(String, bool)> {
-    let out = Command::new(snow)
-        .args(["connection", "list", "--format", "json"])
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", &fx.home)
-        .env("SNOWFLAKE_HOME", &fx.sf_home)
-        .envs(extra_env.iter().copied())
-        .output()
-        .expect("snow runs");
-    assert!(
-        out.status.success(),
-        "snow failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("snow prints JSON");
-    json.as_array()
-        .expect("a list")
-        .iter()
-        .map(|c| {
-            (
-                c["connection_name"].as_str().unwrap().to_owned(),
-                c["is_default"].as_bool().unwrap(),
-            )
-        })
-        .collect()
-}
-
-fn ours(fx: &Fixture, extra_env: &[(&str, &str)]) -> Vec<(String, bool)> {
+fn ours(fx: &SnowHome, extra_env: &[(&str, &str)]) -> Vec<(String, bool)> {
     let mut vars: std::collections::BTreeMap<String, String> = extra_env
         .iter()
         .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
@@ -162,8 +90,8 @@ fn snow_agrees_on_names_and_default() {
         ),
     ];
     for (what, files, env) in cases {
-        let fx = fixture(&files);
-        let expected = snow_list(&snow, &fx, &env);
+        let fx = SnowHome::with_files(files.iter().map(|(n, b)| (*n, b.as_slice())));
+        let expected = fx.connection_list(&snow, &env);
         assert!(!expected.is_empty(), "{what}: snow listed nothing");
         assert_eq!(ours(&fx, &env), expected, "{what}");
     }

@@ -1,7 +1,6 @@
 //! ADMX/ADML validation against Microsoft's schema with Python `xmlschema`.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use warden_registry::known::{cortex_code, warden_agent};
 use warden_registry::{AdmxPolicy, AdmxPolicyKind, AdmxTemplate, PolicyClass, generate_admx};
@@ -18,15 +17,8 @@ for path in sys.argv[2:]:
         print('INVALID', path, str(e).splitlines()[0])
 "#;
 
-fn schema() -> Option<PathBuf> {
-    let path = warden_testkit::repo_root().join("../shared/schemas/admx/PolicyDefinitionFiles.xsd");
-    if path.is_file() {
-        return Some(path);
-    }
-    let msg = format!("ADMX schema not found at {}", path.display());
-    assert!(!warden_testkit::in_ci(), "{msg}");
-    eprintln!("\n!!! SKIPPED: {msg}\n");
-    None
+fn schema() -> PathBuf {
+    warden_testkit::test_data("vendor/admx-schema/PolicyDefinitionFiles.xsd")
 }
 
 fn agent_template() -> AdmxTemplate {
@@ -82,22 +74,14 @@ fn agent_template() -> AdmxTemplate {
 }
 
 fn validate(python: &Path, schema: &Path, files: &[PathBuf]) -> Vec<String> {
-    let out = Command::new(python)
-        .args(["-c", SCRIPT])
-        .arg(schema)
-        .args(files)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(str::to_owned)
-        .collect()
+    warden_testkit::run_python(
+        python,
+        SCRIPT,
+        std::iter::once(schema).chain(files.iter().map(PathBuf::as_path)),
+    )
+    .lines()
+    .map(str::to_owned)
+    .collect()
 }
 
 #[test]
@@ -105,7 +89,7 @@ fn generated_admx_and_adml_are_schema_valid() {
     let Some(python) = warden_testkit::require_python_module("xmlschema") else {
         return;
     };
-    let Some(schema) = schema() else { return };
+    let schema = schema();
     let files = generate_admx(&agent_template()).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let admx = dir.path().join("Warden.admx");

@@ -1,7 +1,5 @@
 //! `Registry.pol` interop with the PyPI `registrypol` parser.
 
-use std::process::Command;
-
 use warden_registry::{Hive, KeyPath, PolEntry, RegTree, RegValue, read_pol, write_pol};
 
 /// Loads a .pol with `registrypol`, prints one line per record
@@ -61,17 +59,7 @@ fn registrypol_reads_our_file() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("Registry.pol");
     std::fs::write(&path, &bytes).unwrap();
-    let out = Command::new(python)
-        .args(["-c", SCRIPT])
-        .arg(&path)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let stdout = String::from_utf8(out.stdout).unwrap();
+    let stdout = warden_testkit::run_python(&python, SCRIPT, [&path]);
     let mut lines: Vec<&str> = stdout.lines().collect();
     assert_eq!(lines.pop(), Some("REEMIT True"));
 

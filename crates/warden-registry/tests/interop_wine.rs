@@ -3,76 +3,38 @@
 //! `reg import` exits 0 even when it skipped malformed lines, so every test
 //! reads the key back with `reg export` and compares data and types.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::sync::OnceLock;
+use std::path::Path;
 
 use warden_registry::{Hive, KeyPath, RegEntry, RegFile, RegTree, RegValue, ValueOp};
+use warden_testkit::wine::Wine;
 
-const WINE: &str = "/usr/lib/wine/wine64";
-
-/// One prefix per build directory, booted once (the first boot takes a
-/// while); each test clears its own key before using it.
-fn prefix() -> &'static Path {
-    static PREFIX: OnceLock<PathBuf> = OnceLock::new();
-    PREFIX.get_or_init(|| {
-        let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join("warden-registry-wine-prefix");
-        if !path.join("system.reg").is_file() {
-            let out = wine_cmd(&path)
-                .args(["wineboot", "-i"])
-                .output()
-                .expect("run wineboot");
-            assert!(
-                path.join("system.reg").is_file(),
-                "wineboot did not create a prefix: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-        }
-        path
-    })
+/// The Wine prefix of this test binary, or `None` (after a loud notice) without Wine.
+/// Each test clears its own key before using it.
+fn wine() -> Option<&'static Wine> {
+    Wine::require(Path::new(env!("CARGO_TARGET_TMPDIR")).join("warden-registry-wine-prefix"))
 }
 
 /// Removes `HKLM\root` left over from an earlier run (absent is fine).
-fn clear(root: &str) {
-    let _ = wine_cmd(prefix())
-        .args(["reg", "delete", &format!(r"HKLM\{root}"), "/f"])
-        .output();
+fn clear(wine: &Wine, root: &str) {
+    let _ = wine.reg(&["delete", &format!(r"HKLM\{root}"), "/f"]);
 }
 
-fn wine_cmd(prefix: &Path) -> Command {
-    let mut cmd = Command::new(WINE);
-    cmd.env("WINEPREFIX", prefix)
-        .env("WINEDEBUG", "-all")
-        .env("WINEDLLOVERRIDES", "mscoree,mshtml=")
-        .env_remove("DISPLAY");
-    cmd
-}
-
-fn reg(args: &[&str]) {
-    let out = wine_cmd(prefix())
-        .arg("reg")
-        .args(args)
-        .output()
-        .expect("run wine reg");
-    assert!(
-        out.status.success(),
-        "wine reg {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+fn reg(wine: &Wine, args: &[&str]) {
+    assert!(wine.reg(args), "wine reg {args:?} failed");
 }
 
 /// Imports `file`, then returns Wine's export of `key` as raw bytes.
-fn import_then_export(dir: &Path, file: &RegFile, key: &str) -> Vec<u8> {
+fn import_then_export(wine: &Wine, dir: &Path, file: &RegFile, key: &str) -> Vec<u8> {
     let input = dir.join("in.reg");
     std::fs::write(&input, file.to_bytes().unwrap()).unwrap();
-    reg(&["import", input.to_str().unwrap()]);
-    export(dir, key)
+    reg(wine, &["import", input.to_str().unwrap()]);
+    export(wine, dir, key)
 }
 
-fn export(dir: &Path, key: &str) -> Vec<u8> {
+fn export(wine: &Wine, dir: &Path, key: &str) -> Vec<u8> {
     let output = dir.join("out.reg");
     let _ = std::fs::remove_file(&output);
-    reg(&["export", key, output.to_str().unwrap(), "/y"]);
+    reg(wine, &["export", key, output.to_str().unwrap(), "/y"]);
     std::fs::read(&output).unwrap()
 }
 
@@ -124,15 +86,13 @@ fn assert_same_values(ours: &RegTree, theirs: &RegTree) {
 
 #[test]
 fn wine_imports_our_file_and_exports_the_same_bytes() {
-    if warden_testkit::require_tool(WINE).is_none() {
-        return;
-    }
+    let Some(wine) = wine() else { return };
     let dir = tempfile::tempdir().unwrap();
     let root = r"SOFTWARE\Policies\WardenTest\RoundTrip";
-    clear(root);
+    clear(wine, root);
     let tree = sample_tree(root);
     let file = tree.to_reg_file();
-    let exported = import_then_export(dir.path(), &file, &format!(r"HKLM\{root}"));
+    let exported = import_then_export(wine, dir.path(), &file, &format!(r"HKLM\{root}"));
 
     // Data and types as Wine stored them, through our reader.
     let mut theirs = RegTree::new();
@@ -155,12 +115,10 @@ fn wine_imports_our_file_and_exports_the_same_bytes() {
 
 #[test]
 fn our_reader_agrees_with_wine_on_its_own_escapes() {
-    if warden_testkit::require_tool(WINE).is_none() {
-        return;
-    }
+    let Some(wine) = wine() else { return };
     let dir = tempfile::tempdir().unwrap();
     let root = r"SOFTWARE\Policies\WardenTest\Escapes";
-    clear(root);
+    clear(wine, root);
     // REG_SZ data with CR and LF, which our writer refuses, entered as hex(1).
     let data: Vec<u8> = "a\nb\rc"
         .encode_utf16()
@@ -176,7 +134,7 @@ fn our_reader_agrees_with_wine_on_its_own_escapes() {
             )],
         }],
     };
-    let exported = import_then_export(dir.path(), &file, &format!(r"HKLM\{root}"));
+    let exported = import_then_export(wine, dir.path(), &file, &format!(r"HKLM\{root}"));
     let text = String::from_utf16_lossy(
         &exported[2..]
             .chunks_exact(2)
@@ -194,15 +152,13 @@ fn our_reader_agrees_with_wine_on_its_own_escapes() {
 
 #[test]
 fn deletions_behave_as_in_wine() {
-    if warden_testkit::require_tool(WINE).is_none() {
-        return;
-    }
+    let Some(wine) = wine() else { return };
     let dir = tempfile::tempdir().unwrap();
     let root = r"SOFTWARE\Policies\WardenTest\Deletes";
-    clear(root);
+    clear(wine, root);
     let mut tree = sample_tree(root);
     let setup = tree.to_reg_file();
-    import_then_export(dir.path(), &setup, &format!(r"HKLM\{root}"));
+    import_then_export(wine, dir.path(), &setup, &format!(r"HKLM\{root}"));
 
     let change = RegFile {
         entries: vec![
@@ -218,7 +174,7 @@ fn deletions_behave_as_in_wine() {
         ],
     };
     tree.apply(&change);
-    let exported = import_then_export(dir.path(), &change, &format!(r"HKLM\{root}"));
+    let exported = import_then_export(wine, dir.path(), &change, &format!(r"HKLM\{root}"));
     let mut theirs = RegTree::new();
     theirs.apply(&RegFile::parse(&exported).unwrap());
     assert_same_values(&tree, &theirs);

@@ -4,8 +4,13 @@
 //! the Snowflake CLI, Python parsers). In CI (`CI=true`) a missing consumer is a
 //! failure; on a developer machine the test prints a loud skip notice instead.
 
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+
+#[cfg(unix)]
+pub mod snow;
+pub mod wine;
 
 /// The repository root (the directory holding the workspace `Cargo.toml`).
 pub fn repo_root() -> PathBuf {
@@ -14,6 +19,57 @@ pub fn repo_root() -> PathBuf {
         .nth(2)
         .expect("crate lives at crates/<name>")
         .to_path_buf()
+}
+
+/// Test data committed under `tests/fixtures/` at the workspace root: `rel` is the path
+/// below it (`"connections/corpus"`, `"vendor/admx-schema/PolicyDefinitionFiles.xsd"`).
+/// Panics when it is missing, since the data is part of the repository; nothing outside
+/// the workspace is ever read.
+pub fn test_data(rel: &str) -> PathBuf {
+    let path = repo_root().join("tests/fixtures").join(rel);
+    assert!(
+        path.exists(),
+        "test data {} is missing from the repository",
+        path.display()
+    );
+    path
+}
+
+/// The real-world connection file of `tests/fixtures/connections/corpus/` whose name
+/// starts with `prefix` (`"07"`): its path and bytes.
+pub fn connection_corpus_file(prefix: &str) -> (PathBuf, Vec<u8>) {
+    let dir = test_data("connections/corpus");
+    let path = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.expect("readable corpus directory").path())
+        .find(|p| {
+            p.extension().is_some_and(|x| x == "toml")
+                && p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.starts_with(prefix))
+        })
+        .unwrap_or_else(|| panic!("no corpus file {prefix} in {}", dir.display()));
+    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    (path, bytes)
+}
+
+/// Every file below `dir`, as sorted `/`-separated paths relative to it.
+pub fn files_under(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap_or_else(|e| panic!("{}: {e}", d.display())) {
+            let p = e.expect("readable directory").path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let rel = p.strip_prefix(dir).expect("below dir");
+                out.push(rel.to_string_lossy().replace('\\', "/"));
+            }
+        }
+    }
+    out.sort();
+    out
 }
 
 /// True when running under CI, where every consumer must be present.
@@ -57,7 +113,10 @@ fn missing(what: &str) {
     if in_ci() {
         panic!("{msg}");
     }
-    eprintln!("\n!!! SKIPPED: {msg}\n");
+    // Straight to the process's stderr: the test harness captures `eprintln!` of a
+    // passing test, and a skip must be seen.
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stderr().lock(), "\n!!! SKIPPED: {msg}\n");
 }
 
 /// Locate an executable consumer. Returns `None` (after a loud notice) when it is
@@ -91,18 +150,26 @@ pub fn require_python_module(module: &str) -> Option<PathBuf> {
     found
 }
 
-/// Run one of the workspace's binaries from the repository root, the way a user
-/// would, with the environment that would change its output removed (colour,
-/// Snowflake variables). Returns the exit code, stdout and stderr.
-pub fn run_binary(bin: &str, args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(bin)
-        .args(args)
-        .current_dir(repo_root())
+/// A command for one of the workspace's binaries (`env!("CARGO_BIN_EXE_warden")`), set up
+/// the way a user would run it: from the repository root, with the environment that
+/// would change its output removed (colour, CI detection, Snowflake variables).
+pub fn command(bin: &str) -> Command {
+    let mut cmd = Command::new(bin);
+    cmd.current_dir(repo_root())
+        .env_remove("CI")
         .env_remove("CLICOLOR_FORCE")
         .env_remove("SNOWFLAKE_DEFAULT_CONNECTION_NAME")
         .env_remove("SNOWFLAKE_HOME")
         .env_remove("SNOWFLAKE_CONNECTIONS")
-        .env("NO_COLOR", "1")
+        .env("NO_COLOR", "1");
+    cmd
+}
+
+/// Run one of the workspace's binaries as [`command`] sets it up. Returns the exit code,
+/// stdout and stderr.
+pub fn run_binary(bin: &str, args: &[&str]) -> (i32, String, String) {
+    let out = command(bin)
+        .args(args)
         .output()
         .unwrap_or_else(|e| panic!("cannot run {bin}: {e}"));
     (
@@ -110,4 +177,30 @@ pub fn run_binary(bin: &str, args: &[&str]) -> (i32, String, String) {
         String::from_utf8(out.stdout).expect("stdout is UTF-8"),
         String::from_utf8(out.stderr).expect("stderr is UTF-8"),
     )
+}
+
+/// Runs a consumer to completion and returns its stdout; panics, showing its stderr,
+/// unless it exits 0.
+pub fn stdout_of(cmd: &mut Command) -> String {
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {:?}: {e}", cmd.get_program()));
+    assert!(
+        out.status.success(),
+        "{:?} failed ({}): {}",
+        cmd.get_program(),
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("stdout is UTF-8")
+}
+
+/// Runs `python -c script args…` (a Python from [`require_python_module`]) and returns
+/// its stdout, as [`stdout_of`].
+pub fn run_python<I, A>(python: &Path, script: &str, args: I) -> String
+where
+    I: IntoIterator<Item = A>,
+    A: AsRef<OsStr>,
+{
+    stdout_of(Command::new(python).args(["-c", script]).args(args))
 }

@@ -3,14 +3,18 @@
 #![allow(dead_code, unreachable_pub)]
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use base64::Engine as _;
 use warden_compile::windows::cortex_registry_values;
 use warden_compile::{Artifact, CompileError, DeliveryBackend, WindowsBackend};
-use warden_profile::{FsLoader, ResolvedProfile};
+use warden_profile::ResolvedProfile;
 use warden_registry::known::{cortex_code, warden_agent};
 use warden_registry::{Hive, KeyPath, RegValue};
+
+#[path = "../common/mod.rs"]
+mod common;
+pub use common::load;
 
 pub fn examples() -> Vec<PathBuf> {
     let dir = warden_testkit::repo_root().join("profiles/examples");
@@ -22,18 +26,6 @@ pub fn examples() -> Vec<PathBuf> {
     files.sort();
     assert!(files.len() >= 4, "examples missing in {}", dir.display());
     files
-}
-
-pub fn load(path: &Path) -> ResolvedProfile {
-    let loaded = warden_profile::load(path, &FsLoader);
-    let errors: Vec<String> = loaded
-        .findings
-        .iter()
-        .filter(|f| f.is_error())
-        .map(|f| format!("{f:?}"))
-        .collect();
-    assert!(errors.is_empty(), "{}: {errors:#?}", path.display());
-    loaded.profile.expect("a profile without errors resolves")
 }
 
 /// A DSSE envelope of a few KB on one line, with `"`, `\`, `'`, `$(…)` and
