@@ -505,7 +505,7 @@ impl<'a> Plan<'a> {
                 return Err(CompileError::SystemUser((*u).to_owned()));
             }
             if let Some(pat) = &user.pat_name
-                && !is_valid_pat_name(pat)
+                && !is_valid_pat_name(ident(pat)?.trim_matches('"'))
             {
                 return Err(CompileError::InvalidPatName(pat.clone()));
             }

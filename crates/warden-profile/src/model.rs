@@ -364,15 +364,11 @@ pub enum PatRoute {
 #[serde(deny_unknown_fields)]
 pub struct NetworkAccess {
     /// Network rule name, fully qualified: `DB.SCHEMA.NAME`.
+    #[schemars(regex(pattern = r"^[^.]+\.[^.]+\.[^.]+$"))]
     pub rule: String,
     /// IPv4 addresses or CIDR ranges the service user may connect from.
     #[schemars(length(min = 1))]
-    pub allowed_ip_ranges: Vec<
-        #[schemars(regex(
-            pattern = r"^(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}(/(3[0-2]|[12]?[0-9]))?$"
-        ))]
-        String,
-    >,
+    pub allowed_ip_ranges: Vec<String>,
 }
 
 /// The service user and its token.

@@ -71,6 +71,20 @@ pub fn is_valid_pat_name(name: &str) -> bool {
     !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
 }
 
+/// An IPv4 address, optionally with a `/0`…`/32` prefix length.
+pub fn is_ipv4_range(range: &str) -> bool {
+    let (addr, prefix) = match range.split_once('/') {
+        Some((a, p)) => (a, Some(p)),
+        None => (range, None),
+    };
+    addr.parse::<std::net::Ipv4Addr>().is_ok()
+        && prefix.is_none_or(|p| {
+            !p.is_empty()
+                && p.bytes().all(|b| b.is_ascii_digit())
+                && p.parse::<u8>().is_ok_and(|n| n <= 32)
+        })
+}
+
 /// Whether `role` is a system role or matches one of the forbidden role patterns;
 /// returns what it matched.
 pub fn system_role_match(role: &str, forbidden: &[String]) -> Option<String> {
@@ -136,7 +150,10 @@ pub fn lint(doc: &Document, sf: &Snowflake, forbidden: &[String], own: bool) -> 
             out.push(at(
                 doc,
                 Code::SnowflakeSystemUser,
-                format!("service user `{}` is also a break-glass administrator", user.name),
+                format!(
+                    "service user `{}` is also a break-glass administrator",
+                    user.name
+                ),
                 "/snowflake/service_user/name",
                 "a break-glass administrator is a person; give the service user its own name",
             ));
@@ -151,6 +168,20 @@ pub fn lint(doc: &Document, sf: &Snowflake, forbidden: &[String], own: bool) -> 
                 "/snowflake/service_user/pat_name",
                 "e.g. `CORTEX_CLI_PAT`",
             ));
+        }
+    }
+
+    if let Some(net) = &sf.network {
+        for (i, range) in net.allowed_ip_ranges.iter().enumerate() {
+            if !is_ipv4_range(range) {
+                out.push(at(
+                    doc,
+                    Code::InvalidValue,
+                    format!("`{range}` is not an IPv4 address or CIDR range"),
+                    &format!("/snowflake/network/allowed_ip_ranges/{i}"),
+                    "write e.g. `192.0.2.0/24` or `198.51.100.10`",
+                ));
+            }
         }
     }
 
@@ -189,9 +220,15 @@ pub fn lint(doc: &Document, sf: &Snowflake, forbidden: &[String], own: bool) -> 
                 .any(|i| i.eq_ignore_ascii_case(m.trim()))
         });
         let message = if interactive {
-            format!("person policy `{}` applies account-wide but no `break_glass_users` keep an administrator's own sign-in if it goes wrong", person.name)
+            format!(
+                "person policy `{}` applies account-wide but no `break_glass_users` keep an administrator's own sign-in if it goes wrong",
+                person.name
+            )
         } else {
-            format!("person policy `{}` applies account-wide with no interactive method (PASSWORD, SAML or OIDC) and no `break_glass_users`: every person, administrators included, would be locked out", person.name)
+            format!(
+                "person policy `{}` applies account-wide with no interactive method (PASSWORD, SAML or OIDC) and no `break_glass_users`: every person, administrators included, would be locked out",
+                person.name
+            )
         };
         out.push(at(
             doc,
