@@ -41,6 +41,7 @@ fn compiles_every_example_into_its_own_folder() {
         "acme-baseline",
         "acme-cortex-service",
         "acme-data-science",
+        "globex-cortex-people",
         "globex-sso-strict",
     ];
     let mut top: Vec<String> = std::fs::read_dir(&out)

@@ -41,6 +41,7 @@ fn the_example_profiles_pass_their_own_cases() {
         "acme-cortex-service",
         "globex-sso-strict",
         "acme-data-science",
+        "globex-cortex-people",
     ] {
         assert!(
             stdout.contains(&format!("({id})")),

@@ -18,6 +18,8 @@ pub const BUNDLE_PATH: &str = "bundle.dsse.json";
 pub const MANIFEST_PATH: &str = "manifest.json";
 /// Snowflake server-side setup.
 pub const SQL_SETUP_PATH: &str = "snowflake/setup.sql";
+/// Path of the read-only checks to run before setup.
+pub const SQL_PREFLIGHT_PATH: &str = "snowflake/preflight.sql";
 /// Snowflake server-side teardown.
 pub const SQL_TEARDOWN_PATH: &str = "snowflake/teardown.sql";
 
@@ -97,7 +99,7 @@ impl PolicyBackend for CortexBackend {
     }
 }
 
-/// `snowflake/setup.sql` and `snowflake/teardown.sql`, when the profile has a
+/// `snowflake/preflight.sql`, `setup.sql` and `teardown.sql`, when the profile has a
 /// `[snowflake]` section.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct SnowflakeSqlBackend;
@@ -111,6 +113,7 @@ impl PolicyBackend for SnowflakeSqlBackend {
         Ok(match crate::sql::render(cx.profile)? {
             None => Vec::new(),
             Some(scripts) => vec![
+                Artifact::new(SQL_PREFLIGHT_PATH, scripts.preflight),
                 Artifact::new(SQL_SETUP_PATH, scripts.setup),
                 Artifact::new(SQL_TEARDOWN_PATH, scripts.teardown),
             ],

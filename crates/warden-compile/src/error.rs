@@ -77,6 +77,33 @@ pub enum CompileError {
     /// A policy scoped to users that names none.
     #[error("authentication policy `{0}` applies to listed users but lists none")]
     PolicyWithoutUsers(String),
+    /// The Cortex Code role is a system role or a forbidden one.
+    #[error("`[snowflake] role = \"{role}\"` is {what}")]
+    SystemRole { role: String, what: String },
+    /// The service user is a well-known administrator.
+    #[error("service user `{0}` is a well-known administrator name")]
+    SystemUser(String),
+    /// A token name Snowflake refuses.
+    #[error("token name `{0}` may only use letters, digits and underscores")]
+    InvalidPatName(String),
+    /// A token lifetime outside what the policy allows.
+    #[error("a token lifetime of {0} days is outside what the policies allow")]
+    PatLifetime(u32),
+    /// An account-wide person policy with no break-glass administrator.
+    #[error("person policy `{0}` applies account-wide but no `break_glass_users` are listed")]
+    NoBreakGlass(String),
+    /// Break-glass users without a person policy to escape.
+    #[error("`break_glass_users` needs a `[snowflake.person_policy]`")]
+    BreakGlassWithoutPersonPolicy,
+    /// An account-wide service policy without the explicit opt-in.
+    #[error("service policy `{0}` applies account-wide without `confirm_account_wide = true`")]
+    ServicePolicyAccountWide(String),
+    /// A network rule without a service user to attach its policy to.
+    #[error("`[snowflake.network]` needs a `[snowflake.service_user]`")]
+    NetworkWithoutServiceUser,
+    /// An IP range that is not an IPv4 address or CIDR range.
+    #[error("`{0}` is not an IPv4 address or CIDR range")]
+    InvalidIpRange(String),
     /// Serialising an artifact failed.
     #[error("cannot serialise `{path}`")]
     Serialize {

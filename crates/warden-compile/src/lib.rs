@@ -28,8 +28,8 @@ pub mod windows;
 
 pub use backend::{
     Artifact, BUNDLE_PATH, CompileOutput, Context, CortexBackend, DeliveryBackend,
-    MANAGED_SETTINGS_PATH, MANIFEST_PATH, PolicyBackend, SQL_SETUP_PATH, SQL_TEARDOWN_PATH,
-    SnowflakeSqlBackend, compile, compile_with, default_policy_backends,
+    MANAGED_SETTINGS_PATH, MANIFEST_PATH, PolicyBackend, SQL_PREFLIGHT_PATH, SQL_SETUP_PATH,
+    SQL_TEARDOWN_PATH, SnowflakeSqlBackend, compile, compile_with, default_policy_backends,
 };
 pub use error::CompileError;
 pub use macos::MacosBackend;

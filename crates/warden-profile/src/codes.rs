@@ -59,6 +59,12 @@ codes! {
     UnsafeIdentifier = "unsafe-identifier", Error, "A Snowflake object name that cannot be used safely in SQL";
     PlistUnrepresentable = "plist-unrepresentable", Error, "A value that a macOS property list cannot carry";
     InvalidTestCase = "invalid-test-case", Error, "A test case that names neither or both of a connection and a tool";
+    SnowflakeSystemRole = "snowflake-system-role", Error, "The Cortex Code role is a Snowflake system role or a forbidden role";
+    SnowflakeSystemUser = "snowflake-system-user", Error, "The service user is a well-known administrator or a break-glass user";
+    PersonPolicyLockout = "person-policy-lockout", Error, "An account-wide person policy without break-glass administrators";
+    ServicePolicyAccountWide = "service-policy-account-wide", Error, "The service policy would restrict every service user of the account";
+    PatNameInvalid = "pat-name-invalid", Error, "A token name with characters other than letters, digits and `_`";
+    PatLifetime = "pat-lifetime", Error, "A token lifetime outside 1 day to the policy's maximum";
 }
 
 impl Code {

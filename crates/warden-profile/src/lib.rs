@@ -18,6 +18,7 @@ pub mod lints;
 pub mod model;
 pub mod resolve;
 pub mod schema;
+pub mod snowflake_lints;
 pub mod source;
 
 pub use codes::Code;

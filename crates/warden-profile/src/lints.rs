@@ -191,6 +191,15 @@ pub fn layer(doc: &Document, p: &Profile) -> Vec<Finding> {
                 names.push(("/snowflake/service_user/pat_name".into(), n));
             }
         }
+        for (i, u) in sf.break_glass_users.iter().enumerate() {
+            names.push((format!("/snowflake/break_glass_users/{i}"), u));
+        }
+        if let Some(n) = &sf.break_glass_policy {
+            names.push(("/snowflake/break_glass_policy".into(), n));
+        }
+        if let Some(net) = &sf.network {
+            names.push(("/snowflake/network/rule".into(), &net.rule));
+        }
         for (field, pol) in [
             ("person_policy", &sf.person_policy),
             ("service_policy", &sf.service_policy),
@@ -206,8 +215,10 @@ pub fn layer(doc: &Document, p: &Profile) -> Vec<Finding> {
             }
         }
         for (ptr, name) in names {
-            let qualified =
-                ptr.contains("read_schemas") || ptr.ends_with("/name") && ptr.contains("policy");
+            let qualified = ptr.contains("read_schemas")
+                || ptr.ends_with("/name") && ptr.contains("policy")
+                || ptr == "/snowflake/break_glass_policy"
+                || ptr == "/snowflake/network/rule";
             if !is_safe_identifier(name, qualified) {
                 out.push(
                     finding(Code::UnsafeIdentifier, format!("`{name}` is not a plain Snowflake identifier"), doc, &ptr)
@@ -464,6 +475,16 @@ pub fn effective(
                 );
             }
         }
+    }
+
+    if let Some(sf) = &r.snowflake {
+        let own = doc.spans.contains_key("/snowflake");
+        out.extend(crate::snowflake_lints::lint(
+            doc,
+            sf,
+            &policy.roles.forbidden,
+            own,
+        ));
     }
     out
 }

@@ -321,6 +321,54 @@ pub struct Snowflake {
     /// Authentication policy for service users (PATs with network policy evaluation).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service_policy: Option<AuthenticationPolicy>,
+    /// Who holds the role-restricted token: `service_user` (default; the token is
+    /// pinned to exactly one role) or `person_users` (people may mint tokens, but only
+    /// restricted to a role they hold and never a blocked one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pat_route: Option<PatRoute>,
+    /// Administrators who keep their interactive sign-in whatever the person policy
+    /// says: they get a user-level policy, attached before any account-level change.
+    /// Required whenever a person policy applies account-wide.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub break_glass_users: Vec<String>,
+    /// Name of the break-glass users' policy; default `BREAK_GLASS` in the person
+    /// policy's schema.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub break_glass_policy: Option<String>,
+    /// `MAX_EXPIRY_IN_DAYS` of the policies' `PAT_POLICY`: no token lives longer
+    /// (default: the token's `pat_days_to_expiry`, else 90; Snowflake allows 1 to 365).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pat_max_expiry_days: Option<u32>,
+    /// A network rule and policy for the service user, which tokens need.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network: Option<NetworkAccess>,
+}
+
+/// Which identities hold the Cortex Code token.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PatRoute {
+    /// A `TYPE = SERVICE` user with one token restricted to the role; person users
+    /// cannot create or use tokens.
+    #[default]
+    ServiceUser,
+    /// Person users may mint tokens, but `REQUIRE_ROLE_RESTRICTION_FOR_PERSON_USERS`
+    /// forces a role restriction and `BLOCKED_ROLES_LIST` refuses the admin roles.
+    PersonUsers,
+}
+
+/// A network rule (`TYPE = IPV4`, `MODE = INGRESS`) and a network policy using it,
+/// attached to the service user. The policy is named by `service_user.network_policy`
+/// (default `<SERVICE_USER>_NETWORK`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NetworkAccess {
+    /// Network rule name, fully qualified: `DB.SCHEMA.NAME`.
+    #[schemars(regex(pattern = r"^[^.]+\.[^.]+\.[^.]+$"))]
+    pub rule: String,
+    /// IPv4 addresses or CIDR ranges the service user may connect from.
+    #[schemars(length(min = 1))]
+    pub allowed_ip_ranges: Vec<String>,
 }
 
 /// The service user and its token.
@@ -336,9 +384,9 @@ pub struct ServiceUser {
     /// Name of the programmatic access token.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pat_name: Option<String>,
-    /// Days until the token expires (Snowflake recommends at most 90).
+    /// Days until the token expires (Snowflake recommends at most 90; at most
+    /// `pat_max_expiry_days`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(range(min = 1, max = 365))]
     pub pat_days_to_expiry: Option<u32>,
 }
 
@@ -356,6 +404,10 @@ pub struct AuthenticationPolicy {
     /// Users the policy applies to when `apply_to = "users"`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub users: Vec<String>,
+    /// Service policy only: `true` confirms that `apply_to = "account"` is meant, which
+    /// restricts every SERVICE and LEGACY_SERVICE user of the account.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confirm_account_wide: Option<bool>,
 }
 
 /// Where an authentication policy applies.
