@@ -298,7 +298,7 @@ fn usage_errors_exit_2() {
 
 #[test]
 fn serial_too_large_is_refused_by_validate_and_compile() {
-    let fixture = root().join("tests/fixtures/profiles/invalid/serial-too-large.toml");
+    let fixture = repo_root().join("tests/fixtures/profiles/invalid/serial-too-large.toml");
     let assert = warden().arg("validate").arg(&fixture).assert().code(1);
     let stdout = String::from_utf8_lossy(&assert.get_output().stdout).into_owned();
     assert!(stdout.contains("serial-too-large"), "{stdout}");
@@ -325,7 +325,7 @@ fn serial_too_large_is_refused_by_validate_and_compile() {
             .current_dir(out.path())
             .args(["compile", "--serial", serial, "--out"])
             .arg(out.path().join("dist"))
-            .arg(root().join("profiles/examples/org-baseline.toml"))
+            .arg(repo_root().join("profiles/examples/org-baseline.toml"))
             .assert()
             .code(code);
         if code == 2 {
@@ -334,4 +334,80 @@ fn serial_too_large_is_refused_by_validate_and_compile() {
             assert!(!out.path().join("dist").exists(), "{serial}");
         }
     }
+}
+
+/// An org baseline and the team profiles that extend it: one folder each, every
+/// team composed over the baseline, and a folder in the way refuses the run before
+/// anything is replaced.
+#[test]
+fn a_fleet_over_one_baseline_compiles_into_a_folder_per_profile() {
+    let work = tempfile::tempdir().unwrap();
+    let fleet = work.path().join("fleet");
+    std::fs::create_dir(&fleet).unwrap();
+    std::fs::copy(
+        repo_root().join("profiles/examples/org-baseline.toml"),
+        fleet.join("org.toml"),
+    )
+    .unwrap();
+    for i in 1..=24 {
+        std::fs::write(
+            fleet.join(format!("team-{i:02}.toml")),
+            format!(
+                "extends = \"org.toml\"\n\n[profile]\nid = \"team-{i:02}\"\nname = \"Team {i}\"\nserial = 2\n\n[accounts]\nallow = [\"acme-team{i:02}*\"]\n\n[connection]\nrequired_name = \"team-{i:02}\"\n\n[connection.template]\naccount = \"acme-team{i:02}-prod\"\nauthenticator = \"externalbrowser\"\n"
+            ),
+        )
+        .unwrap();
+    }
+    let out = work.path().join("dist");
+    warden()
+        .current_dir(work.path())
+        .arg("compile")
+        .arg(&fleet)
+        .arg("-o")
+        .arg(&out)
+        .assert()
+        .code(0);
+    let mut folders: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    folders.sort();
+    let mut want = vec!["acme-baseline".to_owned()];
+    want.extend((1..=24).map(|i| format!("team-{i:02}")));
+    assert_eq!(folders, want, "no staging folder is left behind");
+    for i in [1, 24] {
+        let settings =
+            std::fs::read_to_string(out.join(format!("team-{i:02}/managed-settings.json")))
+                .unwrap();
+        // The baseline's permission denies reach every team.
+        assert!(settings.contains("bash(sudo:*)"), "{settings}");
+        assert!(
+            out.join(format!("team-{i:02}/bundle.dsse.json")).is_file(),
+            "team-{i:02}"
+        );
+    }
+
+    // A file where a team's folder goes: refused, and no other folder is touched.
+    let before = std::fs::read(out.join("team-01/bundle.dsse.json")).unwrap();
+    std::fs::remove_dir_all(out.join("team-12")).unwrap();
+    std::fs::write(out.join("team-12"), "not a folder").unwrap();
+    std::fs::write(
+        fleet.join("team-01.toml"),
+        std::fs::read_to_string(fleet.join("team-01.toml"))
+            .unwrap()
+            .replace("serial = 2", "serial = 3"),
+    )
+    .unwrap();
+    warden()
+        .current_dir(work.path())
+        .arg("compile")
+        .arg(&fleet)
+        .arg("-o")
+        .arg(&out)
+        .assert()
+        .code(2);
+    assert_eq!(
+        std::fs::read(out.join("team-01/bundle.dsse.json")).unwrap(),
+        before
+    );
 }

@@ -153,3 +153,73 @@ fn a_closed_pipe_is_not_a_crash() {
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert_eq!(status.code(), Some(0));
 }
+
+/// Many profiles, validated on every core: the output is the same every run and
+/// whatever order the files are named in, sorted by file and position.
+#[test]
+fn output_order_is_deterministic_with_many_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    std::fs::write(
+        dir.join("000-org.toml"),
+        "[profile]\nid = \"org\"\nname = \"Org\"\nserial = 5\n\n[accounts]\nallow = [\"acme-*\"]\n",
+    )
+    .unwrap();
+    let mut files = Vec::new();
+    for i in 1..400 {
+        let path = dir.join(format!("{i:03}.toml"));
+        // Clean profiles, unknown keys, syntax errors and profiles over a base.
+        let text = match i % 4 {
+            0 => format!("[profile]\nid = \"t{i}\"\nname = \"T\"\nserial = 1\n"),
+            1 => format!("[profile]\nid = \"t{i}\"\nname = \"T\"\nserial = 1\nsrial = 2\n"),
+            2 => format!("[profile\nid = \"t{i}\"\n"),
+            _ => format!(
+                "extends = \"000-org.toml\"\n\n[profile]\nid = \"t{i}\"\nname = \"T\"\nserial = 1\n"
+            ),
+        };
+        std::fs::write(&path, text).unwrap();
+        files.push(path.to_str().unwrap().to_owned());
+    }
+    let dir_arg = dir.to_str().unwrap();
+    let (code, first, _) = warden(&["validate", "--format", "json", dir_arg]);
+    assert_eq!(code, 1);
+    let (_, again, _) = warden(&["validate", "--format", "json", dir_arg]);
+    assert_eq!(first, again);
+    let mut reversed: Vec<&str> = vec!["validate", "--format", "json"];
+    reversed.extend(files.iter().rev().map(String::as_str));
+    reversed.push(dir.join("000-org.toml").to_str().unwrap());
+    let (_, backwards, _) = warden(&reversed);
+    assert_eq!(first, backwards);
+
+    let doc: serde_json::Value = serde_json::from_str(&first).unwrap();
+    let keys: Vec<(String, u64, u64)> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["file"].as_str().unwrap().to_owned(),
+                f["line"].as_u64().unwrap_or(0),
+                f["column"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect();
+    let mut sorted = keys.clone();
+    sorted.sort();
+    assert_eq!(keys, sorted);
+    // Every broken file is reported: 100 unknown keys, 100 syntax errors, and the
+    // serial-below-parent of each of the 100 profiles over the base.
+    for (code, n) in [
+        ("unknown-key", 100),
+        ("syntax-error", 100),
+        ("serial-below-parent", 100),
+    ] {
+        let count = doc["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["code"] == code)
+            .count();
+        assert_eq!(count, n, "{code}");
+    }
+}

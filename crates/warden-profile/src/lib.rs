@@ -9,12 +9,13 @@
 
 use std::path::{Path, PathBuf};
 
-use warden_diag::{Finding, Location, Sources};
+use warden_diag::{Finding, Sources};
 
 pub mod cases;
 pub mod codes;
 pub mod diff;
 pub mod lints;
+mod load;
 pub mod model;
 pub mod resolve;
 pub mod schema;
@@ -22,6 +23,7 @@ pub mod snowflake_lints;
 pub mod source;
 
 pub use codes::Code;
+pub use load::ProfileLoader;
 pub use model::Profile;
 pub use resolve::{EndpointModes, ResolvedProfile};
 pub use source::{Document, Syntax};
@@ -32,6 +34,13 @@ pub const MAX_EXTENDS_DEPTH: usize = 8;
 /// Where profile bytes come from.
 pub trait SourceLoader {
     fn read(&self, path: &Path) -> std::io::Result<Vec<u8>>;
+
+    /// A name for the file at `path` that every other path to the same file shares:
+    /// the key under which [`ProfileLoader`] keeps what it read, and what `extends`
+    /// cycles are detected on. By default the path itself, without `.` components.
+    fn canonical(&self, path: &Path) -> PathBuf {
+        path.components().collect()
+    }
 }
 
 /// Reads profiles from the file system.
@@ -47,6 +56,12 @@ impl SourceLoader for FsLoader {
         file.take(source::MAX_PROFILE_BYTES as u64 + 1)
             .read_to_end(&mut buf)?;
         Ok(buf)
+    }
+
+    /// The path with every link and `..` resolved; the path itself when that fails
+    /// (a missing file is reported when it is read).
+    fn canonical(&self, path: &Path) -> PathBuf {
+        std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
     }
 }
 
@@ -67,178 +82,10 @@ impl Loaded {
     }
 }
 
-/// Load, validate and compose the profile at `path`.
+/// Load, validate and compose the profile at `path`. To load many profiles, or
+/// profiles that share a base, use one [`ProfileLoader`] for all of them.
 pub fn load(path: &Path, loader: &dyn SourceLoader) -> Loaded {
-    let mut loaded = Loaded::default();
-    let mut stack = Vec::new();
-    let resolved = load_chain(path, loader, &mut stack, &mut loaded, None);
-    warden_diag::sort(&mut loaded.findings);
-    if !loaded.has_errors() {
-        loaded.profile = resolved.map(|(r, _)| r);
-    }
-    loaded
-}
-
-fn display(path: &Path) -> String {
-    path.to_string_lossy().into_owned()
-}
-
-/// Load one file and, recursively, its base. Returns the composed profile and this
-/// file's document. `from` locates findings about the file in the profile that
-/// extends it.
-fn load_chain(
-    path: &Path,
-    loader: &dyn SourceLoader,
-    stack: &mut Vec<PathBuf>,
-    loaded: &mut Loaded,
-    from: Option<(&Document, &str)>,
-) -> Option<(ResolvedProfile, Document)> {
-    let name = display(path);
-    let bytes = match loader.read(path) {
-        Ok(b) => b,
-        Err(e) => {
-            let (code, loc) = match from {
-                Some((doc, ptr)) => (Code::ExtendsNotFound, doc.locate(ptr, false)),
-                None => (Code::SyntaxError, Location::file(&name)),
-            };
-            loaded.findings.push(
-                Finding::new(code, code.severity(), format!("cannot read `{name}`: {e}")).at(loc),
-            );
-            return None;
-        }
-    };
-    let doc = match source::parse(&name, &bytes, Syntax::for_path(&name)) {
-        Ok(doc) => doc,
-        Err(findings) => {
-            if let Ok(text) = std::str::from_utf8(&bytes) {
-                loaded.sources.insert(&name, text);
-            }
-            loaded.findings.extend(findings);
-            return None;
-        }
-    };
-    loaded.sources.insert(&name, doc.text.clone());
-
-    let check = schema::validate(&doc);
-    let schema_ok = check.findings.is_empty();
-    loaded.findings.extend(check.findings);
-    let profile: Profile = match serde_json::from_value(check.repaired) {
-        Ok(p) => p,
-        Err(e) if schema_ok => {
-            // The schema is generated from the same types, so this means a schema bug.
-            loaded.findings.push(
-                Finding::new(
-                    Code::SchemaViolation,
-                    Code::SchemaViolation.severity(),
-                    format!("the profile does not match the model: {e}"),
-                )
-                .at(Location::file(&name)),
-            );
-            return None;
-        }
-        // Schema findings already explain why; lints cannot run on this file.
-        Err(_) => return None,
-    };
-    // Lints run even when the schema found problems (over placeholders), so one
-    // run reports everything; findings about a placeholder would only repeat the
-    // schema finding and are dropped.
-    let outside = |f: &Finding| {
-        let ptr = f.location.pointer.as_deref().unwrap_or("");
-        !check
-            .placeholders
-            .iter()
-            .any(|p| ptr == p || ptr.starts_with(&format!("{p}/")))
-    };
-    let lint_findings = lints::layer(&doc, &profile);
-    loaded
-        .findings
-        .extend(lint_findings.into_iter().filter(|f| outside(f)));
-
-    // Compose with the base profile, if any.
-    let canonical = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
-    let base = match &profile.extends {
-        None => None,
-        Some(rel) => {
-            let base_path = path.parent().unwrap_or(Path::new("")).join(rel);
-            let base_canon =
-                std::fs::canonicalize(&base_path).unwrap_or_else(|_| base_path.clone());
-            if stack.contains(&base_canon) || base_canon == canonical {
-                loaded.findings.push(
-                    Finding::new(
-                        Code::ExtendsCycle,
-                        Code::ExtendsCycle.severity(),
-                        format!("`{rel}` is already part of this profile's `extends` chain"),
-                    )
-                    .at(doc.locate("/extends", false))
-                    .help("a profile cannot extend itself or a profile that extends it"),
-                );
-                return None;
-            }
-            if stack.len() + 1 >= MAX_EXTENDS_DEPTH {
-                loaded.findings.push(
-                    Finding::new(
-                        Code::ExtendsCycle,
-                        Code::ExtendsCycle.severity(),
-                        format!("the `extends` chain is deeper than {MAX_EXTENDS_DEPTH} profiles"),
-                    )
-                    .at(doc.locate("/extends", false)),
-                );
-                return None;
-            }
-            stack.push(canonical.clone());
-            let before = loaded.findings.len();
-            let result = load_chain(&base_path, loader, stack, loaded, Some((&doc, "/extends")));
-            stack.pop();
-            let base_errors = loaded.findings[before..]
-                .iter()
-                .filter(|f| f.is_error())
-                .count();
-            if base_errors > 0 {
-                // The base's own findings are reported in the base's file; say here
-                // why this profile cannot be composed.
-                loaded.findings.push(
-                    Finding::new(
-                        Code::ExtendsNotFound,
-                        Code::ExtendsNotFound.severity(),
-                        format!(
-                            "base profile `{}` has {base_errors} error(s)",
-                            display(&base_path)
-                        ),
-                    )
-                    .at(doc.locate("/extends", false))
-                    .help("fix the base profile first"),
-                );
-                return None;
-            }
-            result.map(|(r, _)| r)
-        }
-    };
-
-    let (resolved, base_serial) = match base {
-        None => (ResolvedProfile::from_root(&name, &profile), None),
-        Some(mut r) => {
-            let parent = (
-                r.identity.serial,
-                r.chain.last().cloned().unwrap_or_default(),
-            );
-            let mut findings = Vec::new();
-            r.overlay(&name, &profile, Some(&doc), &mut findings);
-            loaded.findings.extend(findings);
-            (r, Some(parent))
-        }
-    };
-    let effective = lints::effective(
-        &doc,
-        &resolved,
-        base_serial.as_ref().map(|(s, f)| (*s, f.as_str())),
-    );
-    loaded
-        .findings
-        .extend(effective.into_iter().filter(|f| outside(f)));
-    if !schema_ok {
-        return None;
-    }
-    Some((resolved, doc))
+    ProfileLoader::new(loader).load(path)
 }
 
 /// Every profile file under `path` (a file, or a directory searched recursively for

@@ -25,7 +25,7 @@ fn finding(code: Code, message: String, doc: &Document, pointer: &str) -> Findin
 /// Lints of one file on its own.
 pub fn layer(doc: &Document, p: &Profile) -> Vec<Finding> {
     let mut out = Vec::new();
-    plist_representable(doc, &doc.value, "", &mut out);
+    plist_representable(doc, &doc.value, &mut String::new(), &mut out);
 
     if let Some(acc) = &p.accounts {
         for (list, patterns) in [("allow", &acc.allow), ("deny", &acc.deny)] {
@@ -290,7 +290,8 @@ pub fn is_safe_identifier(name: &str, qualified: bool) -> bool {
 }
 
 /// Control characters other than tab, LF and CR cannot appear in an XML plist.
-fn plist_representable(doc: &Document, v: &Value, pointer: &str, out: &mut Vec<Finding>) {
+/// `pointer` is the value's pointer; children extend it in place and restore it.
+fn plist_representable(doc: &Document, v: &Value, pointer: &mut String, out: &mut Vec<Finding>) {
     match v {
         Value::String(s) => {
             if let Some(c) = s
@@ -325,13 +326,21 @@ fn plist_representable(doc: &Document, v: &Value, pointer: &str, out: &mut Vec<F
             .help("leave the key out instead"),
         ),
         Value::Array(items) => {
+            let len = pointer.len();
             for (i, item) in items.iter().enumerate() {
-                plist_representable(doc, item, &format!("{pointer}/{i}"), out);
+                use std::fmt::Write as _;
+                let _ = write!(pointer, "/{i}");
+                plist_representable(doc, item, pointer, out);
+                pointer.truncate(len);
             }
         }
         Value::Object(map) => {
+            let len = pointer.len();
             for (k, item) in map {
-                plist_representable(doc, item, &format!("{pointer}/{}", escape_pointer(k)), out);
+                pointer.push('/');
+                pointer.push_str(&escape_pointer(k));
+                plist_representable(doc, item, pointer, out);
+                pointer.truncate(len);
             }
         }
         _ => {}

@@ -5,6 +5,7 @@
 //! `jsonc-parser`'s AST in strict JSON mode. Both become a `serde_json::Value`
 //! (the shape the JSON Schema describes) plus a map from JSON pointer to spans.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::ops::Range;
 
@@ -80,8 +81,12 @@ impl Document {
 }
 
 /// Escape one JSON pointer reference token (RFC 6901).
-pub fn escape_pointer(token: &str) -> String {
-    token.replace('~', "~0").replace('/', "~1")
+pub fn escape_pointer(token: &str) -> Cow<'_, str> {
+    if token.contains(['~', '/']) {
+        Cow::Owned(token.replace('~', "~0").replace('/', "~1"))
+    } else {
+        Cow::Borrowed(token)
+    }
 }
 
 /// Largest profile accepted; anything bigger is not a hand-written policy.
@@ -167,17 +172,15 @@ fn toml_table(table: &DeTable<'_>, pointer: &str, spans: &mut BTreeMap<String, S
     let mut map = Map::new();
     for (key, value) in table {
         let child = format!("{pointer}/{}", escape_pointer(key.get_ref()));
+        let v = toml_value(value.get_ref(), &child, spans);
         spans.insert(
-            child.clone(),
+            child,
             Spans {
                 key: Some(key.span()),
                 value: value.span(),
             },
         );
-        map.insert(
-            key.get_ref().to_string(),
-            toml_value(value.get_ref(), &child, spans),
-        );
+        map.insert(key.get_ref().to_string(), v);
     }
     Value::Object(map)
 }
@@ -208,14 +211,15 @@ fn toml_value(value: &DeValue<'_>, pointer: &str, spans: &mut BTreeMap<String, S
                 .enumerate()
                 .map(|(i, item)| {
                     let child = format!("{pointer}/{i}");
+                    let v = toml_value(item.get_ref(), &child, spans);
                     spans.insert(
-                        child.clone(),
+                        child,
                         Spans {
                             key: None,
                             value: item.span(),
                         },
                     );
-                    toml_value(item.get_ref(), &child, spans)
+                    v
                 })
                 .collect(),
         ),
@@ -353,14 +357,15 @@ fn json_value(
                 .enumerate()
                 .map(|(i, item)| {
                     let child = format!("{pointer}/{i}");
+                    let v = json_value(item, &child, spans, problems);
                     spans.insert(
-                        child.clone(),
+                        child,
                         Spans {
                             key: None,
                             value: range(item),
                         },
                     );
-                    json_value(item, &child, spans, problems)
+                    v
                 })
                 .collect(),
         ),
@@ -381,14 +386,14 @@ fn json_value(
                     ));
                     continue;
                 }
+                let value = json_value(&prop.value, &child, spans, problems);
                 spans.insert(
-                    child.clone(),
+                    child,
                     Spans {
                         key: Some(key_range.start..key_range.end),
                         value: range(&prop.value),
                     },
                 );
-                let value = json_value(&prop.value, &child, spans, problems);
                 map.insert(name, value);
             }
             Value::Object(map)

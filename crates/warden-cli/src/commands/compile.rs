@@ -1,9 +1,9 @@
 //! `warden compile`: one folder of artifacts per profile.
 //!
 //! A profile with error-level findings is refused and nothing is written for it.
-//! Each folder is written beside its final place and swapped in by rename, so a
-//! reader sees the old folder or the new one, and files a previous compile wrote
-//! that this one does not are gone.
+//! Each folder is written beside its final place and, once every folder is on disk,
+//! swapped in by rename, so a reader sees the old folder or the new one, and files a
+//! previous compile wrote that this one does not are gone.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -13,7 +13,7 @@ use std::process::ExitCode;
 
 use warden_compile::Artifact;
 use warden_diag::Sources;
-use warden_profile::FsLoader;
+use warden_profile::{FsLoader, ProfileLoader};
 
 use crate::CliError;
 use crate::findings::{self, FindingsFormat};
@@ -63,8 +63,9 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode, CliError> {
     let mut sources = Sources::default();
     let mut refused = Vec::new();
     let mut compiled: BTreeMap<String, (PathBuf, u64, Vec<Artifact>)> = BTreeMap::new();
-    for file in &files {
-        let loaded = warden_profile::load(file, &FsLoader);
+    // Loaded on every core; a base that many profiles extend is read and checked once.
+    let all_loaded = ProfileLoader::new(&FsLoader).load_all(&files);
+    for (file, loaded) in files.iter().zip(all_loaded) {
         let has_errors = loaded.has_errors();
         all_findings.extend(loaded.findings);
         for (name, text) in loaded.sources.iter() {
@@ -123,9 +124,16 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode, CliError> {
     }
 
     fs::create_dir_all(&args.out).map_err(|e| CliError::io(&args.out, e))?;
+    // Every folder is staged, then all of them are made durable at once (one flush
+    // of the file system where it can, not one per file), then swapped in.
+    let mut staged = Vec::with_capacity(compiled.len());
+    for (id, (_, _, artifacts)) in &compiled {
+        staged.push(stage_folder(&args.out, id, artifacts)?);
+    }
+    make_durable(&args.out, &staged)?;
     let mut summary = String::new();
-    for (id, (_, serial, artifacts)) in &compiled {
-        let dir = write_folder(&args.out, id, artifacts)?;
+    for ((id, (_, serial, artifacts)), folder) in compiled.iter().zip(&staged) {
+        let dir = folder.swap_in()?;
         summary.push_str(&format!(
             "compiled `{id}` (serial {serial}) into {}\n",
             dir.display()
@@ -175,38 +183,84 @@ fn remove_if_present(path: &Path) -> Result<(), CliError> {
     }
 }
 
-/// Write `artifacts` into `out/id/`, replacing what was there.
-fn write_folder(out: &Path, id: &str, artifacts: &[Artifact]) -> Result<PathBuf, CliError> {
-    let target = out.join(id);
-    let staging = out.join(format!(".{id}.partial"));
-    let previous = out.join(format!(".{id}.previous"));
-    remove_if_present(&staging)?;
-    remove_if_present(&previous)?;
-    fs::create_dir(&staging).map_err(|e| CliError::io(&staging, e))?;
+/// A folder written beside its final place, not yet swapped in.
+struct Staged {
+    staging: PathBuf,
+    target: PathBuf,
+    previous: PathBuf,
+}
+
+/// Write `artifacts` into `out/.id.partial/`, to replace `out/id/`.
+fn stage_folder(out: &Path, id: &str, artifacts: &[Artifact]) -> Result<Staged, CliError> {
+    let folder = Staged {
+        staging: out.join(format!(".{id}.partial")),
+        target: out.join(id),
+        previous: out.join(format!(".{id}.previous")),
+    };
+    match fs::symlink_metadata(&folder.target) {
+        Ok(meta) if !meta.is_dir() => {
+            return Err(CliError::usage(format!(
+                "`{}` exists and is not a folder",
+                folder.target.display()
+            )));
+        }
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(CliError::io(&folder.target, e)),
+    }
+    remove_if_present(&folder.staging)?;
+    remove_if_present(&folder.previous)?;
+    fs::create_dir(&folder.staging).map_err(|e| CliError::io(&folder.staging, e))?;
     for a in artifacts {
-        let path = a.path.split('/').fold(staging.clone(), |p, c| p.join(c));
+        let path = a
+            .path
+            .split('/')
+            .fold(folder.staging.clone(), |p, c| p.join(c));
         if let Some(parent) = path.parent() {
             fs::create_dir_all(parent).map_err(|e| CliError::io(parent, e))?;
         }
         let mut f = fs::File::create(&path).map_err(|e| CliError::io(&path, e))?;
-        f.write_all(&a.bytes)
-            .and_then(|()| f.sync_all())
-            .map_err(|e| CliError::io(&path, e))?;
+        f.write_all(&a.bytes).map_err(|e| CliError::io(&path, e))?;
+        // Without one flush of the whole file system (see `make_durable`), each file.
+        #[cfg(not(target_os = "linux"))]
+        f.sync_all().map_err(|e| CliError::io(&path, e))?;
     }
-    match fs::symlink_metadata(&target) {
-        Ok(meta) if meta.is_dir() => {
-            fs::rename(&target, &previous).map_err(|e| CliError::io(&target, e))?;
-        }
-        Ok(_) => {
-            return Err(CliError::usage(format!(
-                "`{}` exists and is not a folder",
-                target.display()
-            )));
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => return Err(CliError::io(&target, e)),
+    Ok(folder)
+}
+
+/// Put every staged file on disk before any folder is swapped in, so a crash leaves
+/// the old folder or a whole new one. On Linux, one flush of the file system that
+/// holds `out` (`syncfs`) instead of one per file; elsewhere each file was flushed as
+/// it was written.
+fn make_durable(out: &Path, staged: &[Staged]) -> Result<(), CliError> {
+    #[cfg(target_os = "linux")]
+    if !staged.is_empty() {
+        let dir = fs::File::open(out).map_err(|e| CliError::io(out, e))?;
+        rustix::fs::syncfs(&dir).map_err(|e| CliError::io(out, e.into()))?;
     }
-    fs::rename(&staging, &target).map_err(|e| CliError::io(&target, e))?;
-    remove_if_present(&previous)?;
-    Ok(target)
+    let _ = (out, staged);
+    Ok(())
+}
+
+impl Staged {
+    /// Replace the target folder with the staged one.
+    fn swap_in(&self) -> Result<PathBuf, CliError> {
+        match fs::symlink_metadata(&self.target) {
+            Ok(meta) if meta.is_dir() => {
+                fs::rename(&self.target, &self.previous)
+                    .map_err(|e| CliError::io(&self.target, e))?;
+            }
+            Ok(_) => {
+                return Err(CliError::usage(format!(
+                    "`{}` exists and is not a folder",
+                    self.target.display()
+                )));
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(CliError::io(&self.target, e)),
+        }
+        fs::rename(&self.staging, &self.target).map_err(|e| CliError::io(&self.target, e))?;
+        remove_if_present(&self.previous)?;
+        Ok(self.target.clone())
+    }
 }

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use warden_diag::Sources;
-use warden_profile::FsLoader;
+use warden_profile::{FsLoader, ProfileLoader};
 
 use crate::CliError;
 use crate::findings::{self, FindingsFormat};
@@ -24,8 +24,8 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode, CliError> {
     let files = super::profile_files(&args.paths)?;
     let mut all = Vec::new();
     let mut sources = Sources::default();
-    for file in &files {
-        let loaded = warden_profile::load(file, &FsLoader);
+    // Every core, each base read once; results come back in the order of `files`.
+    for loaded in ProfileLoader::new(&FsLoader).load_all(&files) {
         all.extend(loaded.findings);
         for (name, text) in loaded.sources.iter() {
             sources.insert(name, text);
