@@ -58,6 +58,9 @@ codes! {
     UnsafeIdentifier = "unsafe-identifier", Error, "A Snowflake object name that cannot be used safely in SQL";
     PlistUnrepresentable = "plist-unrepresentable", Error, "A value that a macOS property list cannot carry";
     InvalidTestCase = "invalid-test-case", Error, "A test case that names neither or both of a connection and a tool";
+    ExceptionWithoutReason = "exception-without-reason", Error, "A lint exception gives no reason";
+    ExceptionInvalidExpiry = "exception-invalid-expiry", Error, "A lint exception has no expiry, or one that is not a YYYY-MM-DD date";
+    ExceptionExpired = "exception-expired", Error, "A lint exception has expired and no longer suppresses its finding";
 }
 
 impl Code {

@@ -14,6 +14,7 @@ use warden_diag::{Finding, Location, Sources};
 pub mod cases;
 pub mod codes;
 pub mod diff;
+pub mod exceptions;
 pub mod lints;
 pub mod model;
 pub mod resolve;
@@ -58,6 +59,8 @@ pub struct Loaded {
     pub findings: Vec<Finding>,
     /// The text of the files findings point into.
     pub sources: Sources,
+    /// The top file's `[[exceptions]]`, applied once every finding is in.
+    exceptions: Vec<exceptions::Pending>,
 }
 
 impl Loaded {
@@ -66,11 +69,19 @@ impl Loaded {
     }
 }
 
-/// Load, validate and compose the profile at `path`.
+/// Load, validate and compose the profile at `path`, judging its exceptions as of
+/// today (UTC).
 pub fn load(path: &Path, loader: &dyn SourceLoader) -> Loaded {
+    load_at(path, loader, &exceptions::today_utc())
+}
+
+/// [`load`], with lint exceptions judged as of `today` (`YYYY-MM-DD`).
+pub fn load_at(path: &Path, loader: &dyn SourceLoader, today: &str) -> Loaded {
     let mut loaded = Loaded::default();
     let mut stack = Vec::new();
     let resolved = load_chain(path, loader, &mut stack, &mut loaded, None);
+    let pending = std::mem::take(&mut loaded.exceptions);
+    exceptions::apply(&mut loaded.findings, &pending, today);
     warden_diag::sort(&mut loaded.findings);
     if !loaded.has_errors() {
         loaded.profile = resolved.map(|(r, _)| r);
@@ -148,6 +159,18 @@ fn load_chain(
             .iter()
             .any(|p| ptr == p || ptr.starts_with(&format!("{p}/")))
     };
+    if from.is_none() {
+        loaded.exceptions = profile
+            .exceptions
+            .iter()
+            .enumerate()
+            .map(|(i, e)| exceptions::Pending {
+                exception: e.clone(),
+                file: name.clone(),
+                at: doc.locate(&format!("/exceptions/{i}"), false),
+            })
+            .collect();
+    }
     let lint_findings = lints::layer(&doc, &profile);
     loaded
         .findings
