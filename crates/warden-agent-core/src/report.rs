@@ -37,6 +37,15 @@ pub struct Finding {
     pub message: String,
     /// The agent repaired it in this run.
     pub fixed: bool,
+    /// The connection the finding is about (its table name), when it is about one.
+    pub connection: Option<String>,
+    /// The connection file (`config.toml` or `connections.toml`) the finding points into.
+    pub file: Option<String>,
+    /// 1-based line in `file` (a connection's table header), when known.
+    pub line: Option<usize>,
+    /// What decided it: an evaluation rule id of the policy engine (`accounts.deny`,
+    /// the same ids `warden explain` prints) or an endpoint rule (`endpoint.file_modes`).
+    pub rule: Option<String>,
 }
 
 impl Finding {
@@ -47,6 +56,10 @@ impl Finding {
             path: None,
             message: message.into(),
             fixed: false,
+            connection: None,
+            file: None,
+            line: None,
+            rule: None,
         }
     }
 
@@ -57,6 +70,20 @@ impl Finding {
 
     pub fn fixed(mut self) -> Self {
         self.fixed = true;
+        self
+    }
+
+    /// The connection, its file and the line of its table header.
+    pub fn in_connection(mut self, name: &str, file: impl Into<String>, line: usize) -> Self {
+        self.connection = Some(name.to_owned());
+        self.file = Some(file.into());
+        self.line = Some(line);
+        self
+    }
+
+    /// The rule that decided it.
+    pub fn by_rule(mut self, rule: impl Into<String>) -> Self {
+        self.rule = Some(rule.into());
         self
     }
 
@@ -93,6 +120,28 @@ pub struct ConnectionReport {
     pub compliant: bool,
 }
 
+/// The required connection as the user-mode audit found it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RequiredConnectionState {
+    pub name: String,
+    /// A connection of that name is defined in the live connection file.
+    pub present: bool,
+    /// It is the connection the clients use by default.
+    pub is_default: bool,
+}
+
+/// What a user-mode report says about the user's Snowflake directory as a whole.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UserSummary {
+    /// The directory the Snowflake clients resolve (whether or not it exists).
+    pub snowflake_dir: String,
+    /// The name of the connection the clients use by default, or null when no connection
+    /// of that name is defined.
+    pub default_connection: Option<String>,
+    /// Null when the policy requires no connection.
+    pub required_connection: Option<RequiredConnectionState>,
+}
+
 /// The outcome of one agent run.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Report {
@@ -106,6 +155,43 @@ pub struct Report {
     pub findings: Vec<Finding>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub connections: Option<Vec<ConnectionReport>>,
+    /// User mode only: `snowflake_dir`, `default_connection`, `required_connection`.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub user: Option<UserSummary>,
+}
+
+/// The endpoint rule (`[endpoint]` key of the profile) a finding code belongs to, as the
+/// tables of `docs/agent.md` list them. Codes outside any rule have none.
+pub fn endpoint_rule(mode: Mode, code: &str) -> Option<&'static str> {
+    Some(match (mode, code) {
+        (Mode::System, c) if c.starts_with("managed-settings-") => "managed_settings",
+        (Mode::System, _) => return None,
+        (Mode::User, "dir-mode" | "file-mode") => "file_modes",
+        (Mode::User, c) if c.starts_with("key-file-") || c.starts_with("token-file-") => {
+            "file_modes"
+        }
+        (
+            Mode::User,
+            "account-denied"
+            | "host-mismatch"
+            | "authenticator-not-allowed"
+            | "role-forbidden"
+            | "account-unverifiable"
+            | "account-not-evaluable"
+            | "role-missing"
+            | "role-placeholder",
+        ) => "forbidden_connections",
+        (
+            Mode::User,
+            "plaintext-password" | "pat-in-password" | "inline-token" | "inline-private-key",
+        ) => "plaintext_secrets",
+        (Mode::User, "required-connection-missing" | "required-connection-template-missing") => {
+            "required_connection"
+        }
+        (Mode::User, "required-connection-role") => "role",
+        (Mode::User, "default-connection-not-required") => "default_connection",
+        _ => return None,
+    })
 }
 
 /// How a report is printed.
@@ -118,10 +204,34 @@ pub enum Format {
     Jamf,
     /// One line for Intune remediation output.
     Intune,
+    /// The compressed JSON object an Intune custom compliance discovery script returns:
+    /// one value per setting of the compiled `compliance-rules.json`.
+    IntuneCompliance,
+}
+
+/// Setting names of Intune custom compliance (`windows/intune/compliance-rules.json`).
+pub mod intune_setting {
+    /// Boolean: the agent is installed (the discovery script reports false without it).
+    pub const AGENT_INSTALLED: &str = "WardenAgentInstalled";
+    /// Boolean: a verified policy could be evaluated.
+    pub const EVALUABLE: &str = "WardenPolicyEvaluable";
+    /// String: the profile id of the policy in force ("" without one).
+    pub const POLICY_ID: &str = "WardenPolicyId";
+    /// Int64: the serial of the policy in force (0 without one).
+    pub const POLICY_SERIAL: &str = "WardenPolicySerial";
+    /// Boolean: the run found no open error.
+    pub const COMPLIANT: &str = "WardenCompliant";
+    /// String: the open error codes, sorted, comma separated ("" when none).
+    pub const OPEN_ERRORS: &str = "WardenOpenErrors";
 }
 
 impl Report {
-    pub fn new(mode: Mode, policy: Option<PolicyInfo>, findings: Vec<Finding>) -> Self {
+    pub fn new(mode: Mode, policy: Option<PolicyInfo>, mut findings: Vec<Finding>) -> Self {
+        for f in &mut findings {
+            if f.rule.is_none() {
+                f.rule = endpoint_rule(mode, &f.code).map(|r| format!("endpoint.{r}"));
+            }
+        }
         let evaluable = policy.is_some();
         let compliant = evaluable && !findings.iter().any(Finding::is_open_error);
         Self {
@@ -132,6 +242,7 @@ impl Report {
             policy,
             findings,
             connections: None,
+            user: None,
         }
     }
 
@@ -179,8 +290,31 @@ impl Report {
             }
             Format::Jamf => format!("<result>{}</result>\n", self.one_line()),
             Format::Intune => format!("{}\n", self.one_line()),
+            Format::IntuneCompliance => {
+                let mut s = serde_json::to_string(&self.intune_compliance())
+                    .expect("discovery values serialize");
+                s.push('\n');
+                s
+            }
             Format::Text => self.text(),
         }
+    }
+
+    /// The values an Intune custom compliance discovery script returns for this run.
+    pub fn intune_compliance(&self) -> serde_json::Map<String, serde_json::Value> {
+        use intune_setting as k;
+        let mut m = serde_json::Map::new();
+        m.insert(k::AGENT_INSTALLED.into(), true.into());
+        m.insert(k::EVALUABLE.into(), self.evaluable.into());
+        let (id, serial) = self
+            .policy
+            .as_ref()
+            .map_or(("", 0), |p| (p.id.as_str(), p.serial));
+        m.insert(k::POLICY_ID.into(), id.into());
+        m.insert(k::POLICY_SERIAL.into(), serial.into());
+        m.insert(k::COMPLIANT.into(), (self.exit_code() == 0).into());
+        m.insert(k::OPEN_ERRORS.into(), self.open_codes().join(", ").into());
+        m
     }
 
     /// `compliant (acme-baseline #7)`, `non-compliant: a, b (acme-baseline #7)`,

@@ -563,7 +563,8 @@ impl Status {
                 s
             }
             Format::Jamf => format!("<result>{}</result>\n", self.one_line()),
-            Format::Intune => format!("{}\n", self.one_line()),
+            // A status has no compliance verdict: the discovery format prints the line.
+            Format::Intune | Format::IntuneCompliance => format!("{}\n", self.one_line()),
             Format::Text => {
                 let last = self
                     .last_result

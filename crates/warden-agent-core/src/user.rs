@@ -14,6 +14,7 @@ mod apply;
 mod audit;
 mod edit;
 mod snapshot;
+mod structured;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
@@ -42,6 +43,7 @@ pub fn check(policy: &VerifiedPolicy, opts: &UserOptions) -> Report {
                 policy,
                 a.issues.into_iter().map(|i| i.finding).collect(),
                 a.connections,
+                a.summary,
             )
         }
     }
@@ -68,6 +70,7 @@ fn enforce_at(policy: &VerifiedPolicy, opts: &UserOptions, now: jiff::Timestamp)
             policy,
             first.issues.into_iter().map(|i| i.finding).collect(),
             first.connections,
+            first.summary,
         );
     }
     let when = jiff::Timestamp::from_second(now.as_second()).unwrap_or(now);
@@ -91,7 +94,7 @@ fn enforce_at(policy: &VerifiedPolicy, opts: &UserOptions, now: jiff::Timestamp)
         .collect();
     findings.extend(second.issues.into_iter().map(|i| i.finding));
     findings.extend(extra);
-    finish(policy, findings, second.connections)
+    finish(policy, findings, second.connections, second.summary)
 }
 
 /// Refuses to work as root in another user's home; reads the home otherwise.
@@ -164,11 +167,13 @@ fn finish(
     policy: &VerifiedPolicy,
     mut findings: Vec<Finding>,
     connections: Vec<crate::report::ConnectionReport>,
+    summary: crate::report::UserSummary,
 ) -> Report {
     findings.sort_by(|a, b| {
         (a.severity, &a.code, &a.path, &a.message).cmp(&(b.severity, &b.code, &b.path, &b.message))
     });
     let mut report = Report::new(Mode::User, Some(policy.info()), findings);
     report.connections = Some(connections);
+    report.user = Some(summary);
     report
 }

@@ -93,6 +93,8 @@ enum FormatArg {
     Jamf,
     /// One line for Intune remediation output.
     Intune,
+    /// The JSON an Intune custom compliance discovery script returns.
+    IntuneCompliance,
 }
 
 impl From<FormatArg> for Format {
@@ -102,6 +104,7 @@ impl From<FormatArg> for Format {
             FormatArg::Json => Format::Json,
             FormatArg::Jamf => Format::Jamf,
             FormatArg::Intune => Format::Intune,
+            FormatArg::IntuneCompliance => Format::IntuneCompliance,
         }
     }
 }

@@ -56,6 +56,8 @@ enum Command {
     Diff(commands::diff::Args),
     /// Compile profiles into Cortex Code, MDM and Snowflake artifacts
     Compile(commands::compile::Args),
+    /// Turn an existing managed-settings.json, .mobileconfig/plist or .reg into a profile
+    Import(commands::import::Args),
     /// Generate an Ed25519 signing key (PKCS#8 PEM)
     Keygen(commands::keygen::Args),
     /// Manage the threshold-signed trust root
@@ -75,6 +77,7 @@ fn main() -> ExitCode {
         Command::Test(args) => commands::test::run(args),
         Command::Diff(args) => commands::diff::run(args),
         Command::Compile(args) => commands::compile::run(args),
+        Command::Import(args) => commands::import::run(args),
         Command::Keygen(args) => commands::keygen::run(args),
         Command::Trust(cmd) => commands::trust::run(cmd),
         Command::Verify(args) => commands::verify::run(args),

@@ -242,7 +242,7 @@ fn file_notes_and_the_default_connection_follow_the_clients() {
     );
     assert_eq!(
         doc["required_connection"],
-        serde_json::json!({ "name": "acme", "defined": true })
+        serde_json::json!({ "name": "acme", "defined": true, "present": true, "is_default": true })
     );
     assert_eq!(doc["connections_file"], CONNECTIONS);
     let codes: Vec<(&str, Value)> = doc["notes"]
@@ -277,6 +277,8 @@ fn config_toml_alone_supplies_its_own_connections() {
     assert_eq!(c["rule"]["id"], "authenticators.forbidden");
     assert_eq!(c["secrets"][0]["kind"], "plaintext_password");
     assert_eq!(doc["required_connection"]["defined"], false);
+    assert_eq!(doc["required_connection"]["present"], false);
+    assert_eq!(doc["required_connection"]["is_default"], false);
 }
 
 #[test]

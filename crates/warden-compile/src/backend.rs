@@ -200,7 +200,13 @@ impl<'a> CompileOutput<'a> {
 
     /// Add `manifest.json` and return every artifact in path order.
     pub fn finish(mut self) -> Result<Vec<Artifact>, CompileError> {
-        let manifest = manifest::render(self.cx.profile, &self.artifacts, &self.cx.endpoint_rules)?;
+        let enforcement = crate::enforcement::map(&self.cx)?;
+        let manifest = manifest::render(
+            self.cx.profile,
+            &self.artifacts,
+            &self.cx.endpoint_rules,
+            &enforcement.controls,
+        )?;
         self.artifacts.insert(MANIFEST_PATH.to_owned(), manifest);
         Ok(self
             .artifacts

@@ -18,7 +18,10 @@
 #![forbid(unsafe_code)]
 
 mod backend;
+pub mod enforcement;
 mod error;
+pub mod import;
+pub mod intune_compliance;
 pub mod macos;
 pub mod managed_settings;
 pub mod manifest;
@@ -32,6 +35,7 @@ pub use backend::{
     SQL_TEARDOWN_PATH, SnowflakeSqlBackend, compile, compile_with, default_policy_backends,
 };
 pub use error::CompileError;
+pub use intune_compliance::IntuneComplianceBackend;
 pub use macos::MacosBackend;
 pub use managed_settings::{CORTEX_MANAGED_SETTINGS_SCHEMA, ManagedSettings};
 pub use manifest::{EndpointRule, Enforcer};

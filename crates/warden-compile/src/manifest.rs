@@ -146,6 +146,8 @@ struct Manifest<'a> {
     profile: ProfileRef<'a>,
     artifacts: Vec<Entry<'a>>,
     endpoint_rules: &'a [EndpointRule],
+    /// Per control × OS × client: what enforces it (`warden explain --enforcement`).
+    enforcement: &'a [crate::enforcement::Control],
 }
 
 #[derive(Serialize)]
@@ -168,6 +170,7 @@ pub fn render(
     p: &ResolvedProfile,
     artifacts: &BTreeMap<String, Vec<u8>>,
     rules: &[EndpointRule],
+    enforcement: &[crate::enforcement::Control],
 ) -> Result<Vec<u8>, CompileError> {
     let manifest = Manifest {
         format: FORMAT,
@@ -184,6 +187,7 @@ pub fn render(
             })
             .collect(),
         endpoint_rules: rules,
+        enforcement,
     };
     let mut bytes =
         serde_json::to_vec_pretty(&manifest).map_err(|source| CompileError::Serialize {

@@ -111,6 +111,10 @@ pub struct Finding {
     pub location: Location,
     /// What to do about it.
     pub help: Option<String>,
+    /// Set when a profile exception accepts this finding: it is reported, but no longer
+    /// counts (SARIF `suppressions` of kind `external`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suppressed: Option<Suppression>,
 }
 
 impl Finding {
@@ -125,6 +129,7 @@ impl Finding {
             message: message.into(),
             location: Location::default(),
             help: None,
+            suppressed: None,
         }
     }
 
@@ -138,12 +143,21 @@ impl Finding {
         self
     }
 
+    /// An error that counts: not suppressed by an exception.
     pub fn is_error(&self) -> bool {
-        self.severity == Severity::Error
+        self.severity == Severity::Error && self.suppressed.is_none()
     }
 }
 
 /// Documentation of one finding code, used for SARIF rule metadata and the docs test.
+/// Why a finding is suppressed: the profile exception that accepts it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Suppression {
+    pub reason: String,
+    /// `YYYY-MM-DD`, the last day the exception holds.
+    pub expires: String,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CodeInfo {
     pub code: &'static str,
@@ -177,12 +191,23 @@ pub struct Summary {
     pub errors: usize,
     pub warnings: usize,
     pub notes: usize,
+    /// Findings a profile exception accepts; not counted above.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub suppressed: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 impl Summary {
     pub fn of(findings: &[Finding]) -> Self {
         let mut s = Self::default();
         for f in findings {
+            if f.suppressed.is_some() {
+                s.suppressed += 1;
+                continue;
+            }
             match f.severity {
                 Severity::Error => s.errors += 1,
                 Severity::Warning => s.warnings += 1,

@@ -65,6 +65,9 @@ codes! {
     ServicePolicyAccountWide = "service-policy-account-wide", Error, "The service policy would restrict every service user of the account";
     PatNameInvalid = "pat-name-invalid", Error, "A token name with characters other than letters, digits and `_`";
     PatLifetime = "pat-lifetime", Error, "A token lifetime outside 1 day to the policy's maximum";
+    ExceptionWithoutReason = "exception-without-reason", Error, "A lint exception gives no reason";
+    ExceptionInvalidExpiry = "exception-invalid-expiry", Error, "A lint exception has no expiry, or one that is not a YYYY-MM-DD date";
+    ExceptionExpired = "exception-expired", Error, "A lint exception has expired and no longer suppresses its finding";
 }
 
 impl Code {

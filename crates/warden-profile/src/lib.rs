@@ -14,6 +14,7 @@ use warden_diag::{Finding, Sources};
 pub mod cases;
 pub mod codes;
 pub mod diff;
+pub mod exceptions;
 pub mod lints;
 mod load;
 pub mod model;
@@ -74,6 +75,8 @@ pub struct Loaded {
     pub findings: Vec<Finding>,
     /// The text of the files findings point into.
     pub sources: Sources,
+    /// The top file's `[[exceptions]]`, applied once every finding is in.
+    exceptions: Vec<exceptions::Pending>,
 }
 
 impl Loaded {
@@ -82,10 +85,16 @@ impl Loaded {
     }
 }
 
-/// Load, validate and compose the profile at `path`. To load many profiles, or
-/// profiles that share a base, use one [`ProfileLoader`] for all of them.
+/// Load, validate and compose the profile at `path`, judging its exceptions as of
+/// today (UTC). To load many profiles, or profiles that share a base, use one
+/// [`ProfileLoader`] for all of them.
 pub fn load(path: &Path, loader: &dyn SourceLoader) -> Loaded {
     ProfileLoader::new(loader).load(path)
+}
+
+/// [`load`], with lint exceptions judged as of `today` (`YYYY-MM-DD`).
+pub fn load_at(path: &Path, loader: &dyn SourceLoader, today: &str) -> Loaded {
+    ProfileLoader::new(loader).judging_exceptions_on(today).load(path)
 }
 
 /// Every profile file under `path` (a file, or a directory searched recursively for

@@ -20,7 +20,7 @@ use crate::codes::Code;
 use crate::model::Profile;
 use crate::resolve::ResolvedProfile;
 use crate::source::{self, Document, Syntax};
-use crate::{Loaded, MAX_EXTENDS_DEPTH, SourceLoader, lints, schema};
+use crate::{Loaded, MAX_EXTENDS_DEPTH, SourceLoader, exceptions, lints, schema};
 
 /// Loads profiles through a [`SourceLoader`], reading and checking each file once
 /// however many profiles extend it.
@@ -31,6 +31,8 @@ pub struct ProfileLoader<'a, L: SourceLoader + ?Sized> {
     source: &'a L,
     /// Canonical path → that file's layer, or why it could not be read.
     layers: Mutex<HashMap<PathBuf, Arc<OnceLock<Result<Layer, String>>>>>,
+    /// The day (`YYYY-MM-DD`) against which lint exceptions' expiry is judged.
+    today: String,
 }
 
 /// One file on its own: everything that depends on its bytes alone.
@@ -150,7 +152,14 @@ impl<'a, L: SourceLoader + ?Sized> ProfileLoader<'a, L> {
         Self {
             source,
             layers: Mutex::new(HashMap::new()),
+            today: exceptions::today_utc(),
         }
+    }
+
+    /// Judge lint exceptions' expiry as of `today` (`YYYY-MM-DD`) instead of today.
+    pub fn judging_exceptions_on(mut self, today: &str) -> Self {
+        self.today = today.to_owned();
+        self
     }
 
     /// Load, validate and compose the profile at `path`.
@@ -159,6 +168,8 @@ impl<'a, L: SourceLoader + ?Sized> ProfileLoader<'a, L> {
         let mut stack = Vec::new();
         let canonical = self.source.canonical(path);
         let resolved = self.load_chain(path, &canonical, &mut stack, &mut loaded, None);
+        let pending = std::mem::take(&mut loaded.exceptions);
+        exceptions::apply(&mut loaded.findings, &pending, &self.today);
         warden_diag::sort(&mut loaded.findings);
         if !loaded.has_errors() {
             loaded.profile = resolved;
@@ -213,6 +224,18 @@ impl<'a, L: SourceLoader + ?Sized> ProfileLoader<'a, L> {
         loaded.findings.extend(layer.findings.iter().cloned());
         let parsed = layer.parsed.as_ref()?;
         let (doc, profile) = (&parsed.doc, &parsed.profile);
+        if from.is_none() {
+            loaded.exceptions = profile
+                .exceptions
+                .iter()
+                .enumerate()
+                .map(|(i, e)| exceptions::Pending {
+                    exception: e.clone(),
+                    file: name.clone(),
+                    at: doc.locate(&format!("/exceptions/{i}"), false),
+                })
+                .collect();
+        }
 
         // Compose with the base profile, if any.
         let base = match &profile.extends {

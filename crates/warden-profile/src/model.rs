@@ -48,6 +48,27 @@ pub struct Profile {
     /// Decisions this policy must reach; run by `warden test`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tests: Vec<TestCase>,
+    /// Findings of this file accepted on purpose, each with a reason and an expiry.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exceptions: Vec<LintException>,
+}
+
+/// One accepted finding: reported as suppressed until `expires`, then as before.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LintException {
+    /// The finding code to accept (`docs/findings/<code>.md`).
+    pub code: String,
+    /// Why it is accepted; required.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Last day (UTC, `YYYY-MM-DD`) the exception holds; required.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"))]
+    pub expires: Option<String>,
+    /// Only findings at this JSON pointer (or below it), e.g. `/cortex/permissions`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
 }
 
 /// Identity of the profile.

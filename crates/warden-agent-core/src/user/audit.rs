@@ -48,6 +48,7 @@ pub(crate) struct Plan {
 pub(crate) struct Audit {
     pub(crate) issues: Vec<Issue>,
     pub(crate) connections: Vec<ConnectionReport>,
+    pub(crate) summary: crate::report::UserSummary,
     pub(crate) plan: Plan,
 }
 
@@ -146,9 +147,13 @@ pub(crate) fn audit(endpoint: &EndpointPolicy, snap: &Snapshot) -> Audit {
             .map(|c| (c, endpoint.policy.evaluate_connection(&c.params)))
             .collect();
         for (c, v) in &verdicts {
+            let from = cx.issues.len();
             connection(&mut cx, c, v);
+            super::structured::annotate_connection(&mut cx.issues[from..], c, v);
         }
+        let from = cx.issues.len();
         required(&mut cx);
+        super::structured::annotate_required(&mut cx.issues[from..], snap, required_name(endpoint));
         verdicts.iter().map(|(c, v)| report(c, v)).collect()
     } else {
         // A file too deep to read in full still names its connections: none of them
@@ -176,6 +181,7 @@ pub(crate) fn audit(endpoint: &EndpointPolicy, snap: &Snapshot) -> Audit {
     Audit {
         issues: cx.issues,
         connections,
+        summary: super::structured::summary(endpoint, snap),
         plan,
     }
 }
@@ -569,7 +575,7 @@ fn connection(cx: &mut Ctx<'_>, c: &ParsedConnection, v: &ConnectionVerdict) {
     }
 }
 
-fn required_name(endpoint: &EndpointPolicy) -> Option<&str> {
+pub(crate) fn required_name(endpoint: &EndpointPolicy) -> Option<&str> {
     endpoint
         .required_connection
         .as_ref()

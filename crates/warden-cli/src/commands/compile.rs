@@ -107,6 +107,9 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode, CliError> {
             .deliver(&[
                 &warden_compile::MacosBackend,
                 &warden_compile::WindowsBackend,
+                &warden_compile::IntuneComplianceBackend {
+                    serial: args.serial,
+                },
             ])
             .and_then(|()| output.finish());
         match artifacts {

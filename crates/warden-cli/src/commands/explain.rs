@@ -34,8 +34,10 @@ pub(crate) enum ExplainFormat {
     /// For people: one block per connection, colour on a terminal
     #[default]
     Text,
-    /// Versioned JSON (`warden.explain/v1`)
+    /// Versioned JSON (`warden.explain/v1`; `warden.enforcement/v1` with `--enforcement`)
     Json,
+    /// A Markdown table for a pull-request comment (with `--enforcement`)
+    Markdown,
 }
 
 #[derive(Debug, clap::Args)]
@@ -44,7 +46,7 @@ pub(crate) struct Args {
     profile: PathBuf,
     /// A `connections.toml`; when it is given, the `[connections.*]` of `config.toml` are
     /// ignored, as the Snowflake clients ignore them
-    #[arg(long, value_name = "FILE", required_unless_present = "config")]
+    #[arg(long, value_name = "FILE", required_unless_present_any = ["config", "enforcement"])]
     connections: Option<PathBuf>,
     /// A `config.toml`: where `default_connection_name` lives, and the connections when
     /// `--connections` is not given
@@ -56,10 +58,22 @@ pub(crate) struct Args {
     /// Output format
     #[arg(long, value_enum, default_value_t)]
     format: ExplainFormat,
+    /// Instead of judging connections: for every control the profile sets, per OS and
+    /// client, what enforces it and how tamper-resistant that is
+    #[arg(long, conflicts_with_all = ["connections", "config", "name"])]
+    enforcement: bool,
 }
 
 pub(crate) fn run(args: &Args) -> Result<ExitCode, CliError> {
     let profile = load_profile(&args.profile)?;
+    if args.enforcement {
+        return super::enforcement::run(&profile, args.format);
+    }
+    if args.format == ExplainFormat::Markdown {
+        return Err(CliError::usage(
+            "`--format markdown` is for `--enforcement`".to_owned(),
+        ));
+    }
     let set = load_set(args.config.as_deref(), args.connections.as_deref())?;
     if let Some(name) = &args.name
         && set.get(name).is_none()
@@ -86,6 +100,7 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode, CliError> {
             report.text(color)
         }
         ExplainFormat::Json => report.json(),
+        ExplainFormat::Markdown => unreachable!("refused above"),
     };
     let mut out = anstream::stdout();
     // A closed pipe (`warden explain … | head`) is not an error worth reporting.
@@ -282,6 +297,9 @@ impl<'a> Report<'a> {
             "required_connection": self.required().map(|(name, defined)| serde_json::json!({
                 "name": name,
                 "defined": defined,
+                // The names of the agent's `warden.report/v1` for the same facts.
+                "present": defined,
+                "is_default": defined && self.set.default_connection_name == name,
             })),
             "plaintext_secrets": self.profile.endpoint.plaintext_secrets,
             "connections": connections,

@@ -2,7 +2,9 @@
 
 pub(crate) mod compile;
 pub(crate) mod diff;
+pub(crate) mod enforcement;
 pub(crate) mod explain;
+pub(crate) mod import;
 pub(crate) mod init;
 pub(crate) mod keygen;
 pub(crate) mod schema;

@@ -42,6 +42,20 @@ pub fn human(findings: &[Finding], sources: &Sources, opts: HumanOptions) -> Str
         .fg_color(Some(AnsiColor::Blue.into()))
         .effects(Effects::BOLD);
     for f in findings {
+        if let Some(sup) = &f.suppressed {
+            // One line: accepted on purpose, shown so the exception stays visible.
+            let place = match (&f.location.file, f.location.line) {
+                (Some(file), Some(line)) => format!(" ({file}:{line})"),
+                (Some(file), None) => format!(" ({file})"),
+                _ => String::new(),
+            };
+            let _ = writeln!(
+                out,
+                "suppressed[{}]{place}: {} (exception: {}; expires {})\n",
+                f.code, f.message, sup.reason, sup.expires
+            );
+            continue;
+        }
         let sev = paint(
             opts,
             severity_style(f.severity),
@@ -76,6 +90,10 @@ pub fn human(findings: &[Finding], sources: &Sources, opts: HumanOptions) -> Str
         s.warnings,
         plural(s.warnings, "warning")
     );
+    if s.suppressed > 0 {
+        out.pop();
+        let _ = writeln!(out, ", {} suppressed by exceptions", s.suppressed);
+    }
     out
 }
 

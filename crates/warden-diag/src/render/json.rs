@@ -22,6 +22,9 @@ struct Entry<'a> {
     column: Option<u32>,
     pointer: Option<&'a str>,
     help: Option<&'a str>,
+    /// Present when a profile exception accepts the finding.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    suppressed: Option<&'a crate::Suppression>,
 }
 
 /// Render findings as the versioned JSON document (`warden.findings/v1`).
@@ -40,6 +43,7 @@ pub fn json(findings: &[Finding]) -> String {
                 column: f.location.column,
                 pointer: f.location.pointer.as_deref(),
                 help: f.help.as_deref(),
+                suppressed: f.suppressed.as_ref(),
             })
             .collect(),
     };

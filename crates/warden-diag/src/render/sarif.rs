@@ -63,6 +63,12 @@ pub fn sarif(findings: &[Finding], tool: ToolInfo<'_>) -> String {
                 }
                 result["locations"] = json!([{ "physicalLocation": physical }]);
             }
+            if let Some(sup) = &f.suppressed {
+                result["suppressions"] = json!([{
+                    "kind": "external",
+                    "justification": format!("{} (profile exception, expires {})", sup.reason, sup.expires),
+                }]);
+            }
             result
         })
         .collect();
