@@ -688,6 +688,7 @@ fn refused(command: &str, root: &str, extra: &[&str]) {
         "cannot evaluate: invalid-argument\n",
         "{command} --root {root} {extra:?}"
     );
+}
 
 #[test]
 fn user_mode_reports_an_expired_policy_as_system_mode_does() {

@@ -94,7 +94,9 @@ pub fn load(path: &Path, loader: &dyn SourceLoader) -> Loaded {
 
 /// [`load`], with lint exceptions judged as of `today` (`YYYY-MM-DD`).
 pub fn load_at(path: &Path, loader: &dyn SourceLoader, today: &str) -> Loaded {
-    ProfileLoader::new(loader).judging_exceptions_on(today).load(path)
+    ProfileLoader::new(loader)
+        .judging_exceptions_on(today)
+        .load(path)
 }
 
 /// Every profile file under `path` (a file, or a directory searched recursively for
