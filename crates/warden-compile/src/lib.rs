@@ -19,6 +19,7 @@
 
 mod backend;
 mod error;
+pub mod limits;
 pub mod macos;
 pub mod managed_settings;
 pub mod manifest;

@@ -58,12 +58,22 @@ codes! {
     UnsafeIdentifier = "unsafe-identifier", Error, "A Snowflake object name that cannot be used safely in SQL";
     PlistUnrepresentable = "plist-unrepresentable", Error, "A value that a macOS property list cannot carry";
     InvalidTestCase = "invalid-test-case", Error, "A test case that names neither or both of a connection and a tool";
+    // Cortex Code and MDM fidelity.
+    RegistryValueTooLarge = "registry-value-too-large", Error, "A compiled MDM value is over what a registry policy value or Cortex Code accepts";
+    OnlyAllowScopeAmbiguous = "only-allow-scope-ambiguous", Warning, "`only_allow` leaves a pattern type that Cortex Code's two readings decide differently";
+    KeyNeedsNewerClient = "key-needs-newer-client", Warning, "The profile relies on a key its minimum client version does not guarantee";
+    SharedMinimumVersion = "shared-minimum-version", Warning, "One shared minimum version cannot fit both the CLI and the Desktop version lines";
 }
 
 impl Code {
     pub fn severity(self) -> Severity {
         self.info().severity
     }
+
+    /// Codes measured on the compiled artifacts (`warden_compile::limits`), which
+    /// `warden validate` and `warden compile` add after loading; their fixtures are
+    /// checked by warden-compile's tests.
+    pub const MEASURED_BY_COMPILE: &'static [Code] = &[Code::RegistryValueTooLarge];
 }
 
 impl From<Code> for Cow<'static, str> {

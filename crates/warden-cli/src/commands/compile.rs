@@ -56,7 +56,11 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode, CliError> {
     let mut refused = Vec::new();
     let mut compiled: BTreeMap<String, (PathBuf, u64, Vec<Artifact>)> = BTreeMap::new();
     for file in &files {
-        let loaded = warden_profile::load(file, &FsLoader);
+        let mut loaded = warden_profile::load(file, &FsLoader);
+        // Size limits are measured on the compiled values, as `validate` does.
+        if let Some(p) = &loaded.profile {
+            loaded.findings.extend(warden_compile::limits::findings(p));
+        }
         let has_errors = loaded.has_errors();
         all_findings.extend(loaded.findings);
         for (name, text) in loaded.sources.iter() {
