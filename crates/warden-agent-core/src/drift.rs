@@ -254,8 +254,8 @@ pub fn mdm_drift(
             };
             let at = path.display().to_string();
             match fsutil::read_regular(path, MAX_PREFERENCES_BYTES) {
-                Ok(bytes) => macos_drift(&expected.macos, Some(&bytes), &at),
-                Err(ReadError::NotFound) => macos_drift(&expected.macos, None, &at),
+                Ok(bytes) => macos_drift(&expected.macos_values(), Some(&bytes), &at),
+                Err(ReadError::NotFound) => macos_drift(&expected.macos_values(), None, &at),
                 Err(e) => vec![
                     Finding::new(
                         "mdm-unreadable",
@@ -269,7 +269,7 @@ pub fn mdm_drift(
         Platform::Windows => {
             let at = format!(r"HKEY_LOCAL_MACHINE\{}", cortex_code::KEY);
             let Some(registry) = registry else {
-                return if expected.windows.is_empty() {
+                return if expected.windows_values().is_empty() {
                     Vec::new()
                 } else {
                     vec![
@@ -283,7 +283,7 @@ pub fn mdm_drift(
                 };
             };
             match registry.read_key(cortex_code::HIVE, cortex_code::KEY) {
-                Ok(values) => windows_drift(&expected.windows, values.as_ref(), &at),
+                Ok(values) => windows_drift(&expected.windows_values(), values.as_ref(), &at),
                 Err(e) => vec![
                     Finding::new(
                         "mdm-unreadable",
@@ -339,6 +339,31 @@ mod tests {
         assert_eq!(
             macos_drift(&expected, Some(b"junk"), "p")[0].code,
             "mdm-unreadable"
+        );
+    }
+
+    #[test]
+    fn a_removed_embedded_policy_is_reported_missing() {
+        let expected = ExpectedCortex::embedded(
+            b"{\"version\":\"1.0\"}\n",
+            BTreeMap::new(),
+            BTreeMap::from([("CortexEnabled".to_owned(), RegistryValue::Dword(1))]),
+        );
+        let b64 = expected.managed_settings.clone();
+        let mut actual = BTreeMap::from([
+            ("CortexEnabled".to_owned(), RegValue::Dword(1)),
+            ("CortexManagedSettingsBase64".to_owned(), RegValue::Sz(b64)),
+        ]);
+        assert!(windows_drift(&expected.windows_values(), Some(&actual), "k").is_empty());
+        actual.remove("CortexManagedSettingsBase64");
+        let f = windows_drift(&expected.windows_values(), Some(&actual), "k");
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].code, "mdm-value-missing");
+        assert!(f[0].message.contains("CortexManagedSettingsBase64"));
+        let f = macos_drift(&expected.macos_values(), None, "p");
+        assert!(
+            f.iter()
+                .any(|f| f.message.contains("CortexManagedSettingsBase64"))
         );
     }
 

@@ -53,8 +53,10 @@ fn account_forms() {
     assert_eq!(status("sandbox"), "denied");
     let okta = conn(&r, "okta");
     assert_eq!(okta.effective_authenticator, "https://acme.okta.com");
-    assert!(okta.authenticator_allowed);
-    assert!(okta.compliant);
+    // The profile only forbids methods, so Cortex Code receives every known method
+    // but the forbidden ones: a list that cannot name an Okta URL.
+    assert!(!okta.authenticator_allowed);
+    assert!(!okta.compliant);
     let c = codes(&r);
     for want in [
         "account-denied",

@@ -43,7 +43,16 @@ pub struct ExpectedCortex {
     /// Values under `HKLM\Software\Policies\Microsoft\CortexCode`, as the MDM must
     /// deliver them.
     pub windows: BTreeMap<String, RegistryValue>,
+    /// True when both MDM channels carry the file as [`EMBED_KEY`], whose value is
+    /// [`managed_settings`](Self::managed_settings) itself and so is not repeated in
+    /// [`macos`](Self::macos) and [`windows`](Self::windows): read the full maps with
+    /// [`macos_values`](Self::macos_values) and [`windows_values`](Self::windows_values).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub embedded: bool,
 }
+
+/// Cortex Code's MDM key for the whole `managed-settings.json`, base64-encoded.
+pub const EMBED_KEY: &str = "CortexManagedSettingsBase64";
 
 /// A macOS preference value.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -114,7 +123,48 @@ impl ExpectedCortex {
             managed_settings_sha256: sha256_hex(bytes),
             macos,
             windows,
+            embedded: false,
         }
+    }
+
+    /// Like [`new`](Self::new), with [`EMBED_KEY`] expected on both MDM channels and
+    /// carried once: any [`EMBED_KEY`] entry of the maps is dropped, since its value is
+    /// the managed settings themselves.
+    pub fn embedded(
+        bytes: &[u8],
+        mut macos: BTreeMap<String, PreferenceValue>,
+        mut windows: BTreeMap<String, RegistryValue>,
+    ) -> Self {
+        macos.remove(EMBED_KEY);
+        windows.remove(EMBED_KEY);
+        Self {
+            embedded: true,
+            ..Self::new(bytes, macos, windows)
+        }
+    }
+
+    /// Every value the macOS preference domain must show, [`EMBED_KEY`] included.
+    pub fn macos_values(&self) -> BTreeMap<String, PreferenceValue> {
+        let mut out = self.macos.clone();
+        if self.embedded {
+            out.insert(
+                EMBED_KEY.to_owned(),
+                PreferenceValue::String(self.managed_settings.clone()),
+            );
+        }
+        out
+    }
+
+    /// Every value the Cortex Code registry key must show, [`EMBED_KEY`] included.
+    pub fn windows_values(&self) -> BTreeMap<String, RegistryValue> {
+        let mut out = self.windows.clone();
+        if self.embedded {
+            out.insert(
+                EMBED_KEY.to_owned(),
+                RegistryValue::Sz(self.managed_settings.clone()),
+            );
+        }
+        out
     }
 
     /// The exact `managed-settings.json` bytes, checked against their digest.
@@ -148,6 +198,30 @@ mod tests {
             bad.managed_settings_bytes(),
             Err(BodyError::Digest { .. })
         ));
+    }
+
+    #[test]
+    fn the_embedded_file_is_carried_once_and_expected_on_both_channels() {
+        let bytes = b"{\"version\":\"1.0\"}\n";
+        let b64 = base64::engine::general_purpose::STANDARD.encode(bytes);
+        let macos = BTreeMap::from([
+            (EMBED_KEY.to_owned(), PreferenceValue::String(b64.clone())),
+            ("CortexEnabled".to_owned(), PreferenceValue::Bool(true)),
+        ]);
+        let windows = BTreeMap::from([
+            (EMBED_KEY.to_owned(), RegistryValue::Sz(b64.clone())),
+            ("CortexEnabled".to_owned(), RegistryValue::Dword(1)),
+        ]);
+        let e = ExpectedCortex::embedded(bytes, macos.clone(), windows.clone());
+        let json = serde_json::to_string(&e).unwrap();
+        assert_eq!(json.matches(&b64).count(), 1, "{json}");
+        let back: ExpectedCortex = serde_json::from_str(&json).unwrap();
+        assert_eq!(back.macos_values(), macos);
+        assert_eq!(back.windows_values(), windows);
+        // Without the flag nothing is implied.
+        let plain = ExpectedCortex::new(bytes, BTreeMap::new(), BTreeMap::new());
+        assert!(plain.windows_values().is_empty());
+        assert!(!serde_json::to_string(&plain).unwrap().contains("embedded"));
     }
 
     #[test]

@@ -190,7 +190,8 @@ impl Signer {
                 .map(|(path, bytes)| (path.clone(), ArtifactDigest::of(bytes)))
                 .collect(),
             body: PolicyBody {
-                cortex: ExpectedCortex::new(&cx.managed_settings_bytes, macos, windows),
+                // The file once: its base64 is the MDM channels' `CortexManagedSettingsBase64`.
+                cortex: ExpectedCortex::embedded(&cx.managed_settings_bytes, macos, windows),
                 endpoint: EndpointPolicy {
                     policy: profile.policy.clone(),
                     modes: profile.endpoint,
@@ -205,8 +206,9 @@ impl Signer {
                 },
             },
         };
-        let payload = statement
-            .to_json()
+        // Compact JSON: the payload travels base64-encoded inside registry and plist
+        // strings, where indentation only costs bytes.
+        let payload = serde_json::to_vec(&statement)
             .map_err(|e| CliError::failed("cannot serialize the bundle statement", e))?;
         let envelope = warden_trust::sign_bundle(&payload, &[&self.key]);
         // One line: registry strings and plist values carry it without line breaks.

@@ -462,3 +462,42 @@ fn interop_snow_sees_the_connections_and_default_that_explain_judges() {
         assert_eq!(ours, snow_list(&snow, files), "files: {files:?}");
     }
 }
+
+const PERMISSION_CONNECTIONS: &str = "tests/fixtures/explain/permissions/connections.toml";
+
+fn explain_one(profile: &str, name: &str) -> Value {
+    let (_, stdout, stderr) = warden(&[
+        "explain",
+        profile,
+        "--connections",
+        PERMISSION_CONNECTIONS,
+        "--name",
+        name,
+        "--format",
+        "json",
+    ]);
+    let doc: Value = serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {stdout}\nstderr: {stderr}"));
+    connection(&doc, name).clone()
+}
+
+/// sso-only's tool-only `onlyAllow` with `defaultMode: deny`: the compiled list names
+/// the allowed account, so explain, the profile's test and Cortex Code agree.
+#[test]
+fn explain_agrees_with_the_profile_test_under_a_tool_only_allowlist() {
+    let c = explain_one("profiles/examples/sso-only.toml", "globex");
+    assert_eq!(c["compliant"], true, "{c:#}");
+    let (code, stdout, _) = warden(&["test", "profiles/examples/sso-only.toml"]);
+    assert_eq!(code, 0, "{stdout}");
+}
+
+/// An `account(…)` pattern in `permissions.deny` blocks the CLI; explain and test say so.
+#[test]
+fn explain_judges_accounts_through_the_permissions() {
+    let profile = "tests/fixtures/explain/permissions/account-deny.toml";
+    let c = explain_one(profile, "legacy");
+    assert_eq!(c["compliant"], false, "{c:#}");
+    assert!(c.to_string().contains("permissions.deny"), "{c:#}");
+    let (code, stdout, _) = warden(&["test", profile]);
+    assert_eq!(code, 0, "{stdout}");
+}

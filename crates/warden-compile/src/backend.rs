@@ -57,7 +57,11 @@ impl<'a> Context<'a> {
     pub fn new(profile: &'a ResolvedProfile) -> Result<Self, CompileError> {
         let managed_settings = ManagedSettings::from_profile(profile)?;
         let managed_settings_bytes = managed_settings.to_bytes()?;
-        let mdm = MdmValues::from_settings(&managed_settings, &managed_settings_bytes)?;
+        let mdm = MdmValues::from_settings(
+            &managed_settings,
+            &managed_settings_bytes,
+            profile.cortex.managed_settings_base64_enabled,
+        )?;
         Ok(Self {
             profile,
             managed_settings,

@@ -19,8 +19,9 @@ pub enum CompileError {
     /// The bundle was added twice.
     #[error("the signed bundle was already added")]
     BundleAlreadyAdded,
-    /// A backend living in another crate failed.
-    #[error("backend `{backend}` failed")]
+    /// A backend living in another crate failed; the message names the cause, since
+    /// callers often print only the top-level message.
+    #[error("backend `{backend}` failed: {source}")]
     Backend {
         backend: &'static str,
         #[source]

@@ -22,6 +22,7 @@ pub mod enforcement;
 mod error;
 pub mod import;
 pub mod intune_compliance;
+pub mod limits;
 pub mod macos;
 pub mod managed_settings;
 pub mod manifest;

@@ -172,15 +172,21 @@ impl ManagedSettings {
             .or_else(|| (tenant.is_some() || auth.is_some()).then_some(true));
 
         let perms = c.permissions.clone().unwrap_or_default();
-        let only_allow = perms.only_allow.as_deref().map(with_sql_aliases);
-        let mut deny: Vec<String> = perms.deny.clone().unwrap_or_default();
-        for pattern in &p.policy.accounts.deny {
+        let accounts = &p.policy.accounts;
+        for pattern in accounts
+            .deny
+            .iter()
+            .chain(accounts.allow.last().into_iter().flatten())
+        {
             if pattern.contains(['(', ')']) || pattern.trim().is_empty() {
                 return Err(CompileError::InvalidAccountPattern(pattern.clone()));
             }
-            deny.push(format!("account({pattern})"));
         }
-        let deny = with_sql_aliases(&deny);
+        // The lists the evaluation engine judges connections with: the profile's own,
+        // plus `account(…)` patterns (see `PermissionPolicy::with_accounts`).
+        let effective = p.policy.permissions.with_accounts(accounts);
+        let only_allow = effective.only_allow.as_deref().map(with_sql_aliases);
+        let deny = with_sql_aliases(&effective.deny);
         let permissions = Permissions {
             only_allow,
             deny: (!deny.is_empty()).then_some(deny),

@@ -30,11 +30,12 @@ pub enum MdmKey {
     CliMinimumVersion,
     DesktopMinimumVersion,
     ManagedSettingsBase64,
+    ManagedSettingsBase64Enabled,
 }
 
 impl MdmKey {
     /// Every key, in documentation order.
-    pub const ALL: [MdmKey; 8] = [
+    pub const ALL: [MdmKey; 9] = [
         Self::Enabled,
         Self::AllowedAccounts,
         Self::AllowedAuthMethods,
@@ -43,6 +44,7 @@ impl MdmKey {
         Self::CliMinimumVersion,
         Self::DesktopMinimumVersion,
         Self::ManagedSettingsBase64,
+        Self::ManagedSettingsBase64Enabled,
     ];
 
     /// The key name as Cortex Code reads it.
@@ -56,6 +58,7 @@ impl MdmKey {
             Self::CliMinimumVersion => "CortexCliMinimumVersion",
             Self::DesktopMinimumVersion => "CortexDesktopMinimumVersion",
             Self::ManagedSettingsBase64 => "CortexManagedSettingsBase64",
+            Self::ManagedSettingsBase64Enabled => "CortexManagedSettingsBase64Enabled",
         }
     }
 }
@@ -75,10 +78,12 @@ pub enum MdmValue {
 pub struct MdmValues(BTreeMap<MdmKey, MdmValue>);
 
 impl MdmValues {
-    /// Derive the values from a compiled file and its exact bytes.
+    /// Derive the values from a compiled file and its exact bytes, and the profile's
+    /// `[cortex] managed_settings_base64_enabled` (written only when it says).
     pub fn from_settings(
         settings: &ManagedSettings,
         file_bytes: &[u8],
+        embed_enabled: Option<bool>,
     ) -> Result<Self, CompileError> {
         let mut map = BTreeMap::new();
         if let Some(enabled) = settings.enabled {
@@ -137,6 +142,9 @@ impl MdmValues {
             });
         }
         map.insert(MdmKey::ManagedSettingsBase64, MdmValue::String(encoded));
+        if let Some(on) = embed_enabled {
+            map.insert(MdmKey::ManagedSettingsBase64Enabled, MdmValue::Bool(on));
+        }
         Ok(Self(map))
     }
 

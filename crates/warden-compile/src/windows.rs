@@ -1,10 +1,17 @@
 //! Windows delivery: registry files, Group Policy templates and Intune scripts.
 //!
 //! Cortex Code reads machine policy from `HKLM\Software\Policies\Microsoft\CortexCode`.
-//! On Windows it cannot take the whole `managed-settings.json` from the registry in
-//! every version, so the agent writes and guards that file on disk; the registry
-//! carries Cortex Code's own values (never `CortexManagedSettingsBase64`) and, under
-//! `HKLM\SOFTWARE\Policies\Warden\Agent`, the signed bundle and its serial.
+//! The registry carries Cortex Code's own values, including the whole
+//! `managed-settings.json` as `CortexManagedSettingsBase64` (base64 of the exact file
+//! bytes, read by Cortex Code CLI 1.2.0 or later, and unaffected by the file
+//! permission check that non-English Windows editions can skip), and, under
+//! `HKLM\SOFTWARE\Policies\Warden\Agent`, the signed bundle and its serial. The agent
+//! also writes and guards the file on disk, for clients that do not read the embed.
+//!
+//! Every `REG_SZ` Cortex Code value must fit MS-GPREG's 65,535 data bytes (UTF-16LE
+//! with the terminating NUL) in every artifact; `warden validate` reports a value
+//! that does not ([`crate::limits`]). The agent's bundle is left out of
+//! `Registry.pol` alone when it is longer, and `README.md` says so.
 //!
 //! [`WindowsBackend`] writes, under [`OUTPUT_DIR`]:
 //!
@@ -12,7 +19,7 @@
 //! |---|---|
 //! | `<profile-id>.reg` | manual import, testing: replaces both keys (UTF-16LE with BOM, CRLF) |
 //! | `Registry.pol` | a GPO's `Machine` folder |
-//! | `CortexCode.admx`, `WardenAgent.admx` + `en-US/*.adml` | GPMC central store; Intune import |
+//! | `CortexCode.admx`, `WardenAgent.admx` + `en-US/*.adml` | GPMC central store: one template for every profile (values are in the `.pol`, the scripts and `README.md`). `CortexCode.admx` is for Group Policy only: Intune's ADMX ingestion cannot write below `Software\Policies\Microsoft` |
 //! | `intune/detect.ps1`, `intune/remediate.ps1` | Intune Remediations |
 //! | `intune/install.ps1` | Intune platform script (first install) |
 //! | `README.md` | the admin: which route to use, with this compile's sizes |
@@ -45,6 +52,16 @@ pub const AGENT_EXE: &str = "warden-agent.exe";
 /// Longest bundle a `Registry.pol` record (and so a GPO) can carry, in UTF-16
 /// units: 65,535 data bytes including the terminating NUL.
 pub const MAX_POL_BUNDLE_UNITS: usize = (MAX_POL_DATA_BYTES - 2) / 2;
+/// Most data bytes MS-GPREG lets a `REG_SZ` carry (UTF-16LE, terminating NUL
+/// included); applied to every Cortex Code value in every Windows artifact.
+pub const MAX_REG_SZ_BYTES: usize = MAX_POL_DATA_BYTES;
+/// Keys Intune's ADMX ingestion refuses to write below (Microsoft's "Win32 and
+/// Desktop Bridge app ADMX policy ingestion" page), lower case, without hive.
+pub const INTUNE_INGESTION_BLOCKED: [&str; 3] = [
+    "system",
+    "software\\microsoft",
+    "software\\policies\\microsoft",
+];
 /// The string cap of Intune's editor for imported ADMX, in characters.
 pub const INTUNE_ADMX_STRING_LIMIT: usize =
     warden_registry::admx::INTUNE_ADMX_STRING_LIMIT as usize;
@@ -71,11 +88,15 @@ pub enum WindowsError {
     /// `PolicySerial` is a `REG_DWORD`.
     #[error("serial {serial} does not fit the REG_DWORD `PolicySerial` (at most 4294967295)")]
     SerialOutOfRange { serial: u64 },
-    /// The bundle is over what one `Registry.pol` record (a GPO) can carry.
+    /// A Cortex Code value is over MS-GPREG's `REG_SZ` limit.
     #[error(
-        "the signed bundle is {size} bytes as REG_SZ, over Registry.pol's {limit}-byte limit: deliver it with the Intune scripts (windows/intune/remediate.ps1, install.ps1) or windows/<profile>.reg instead of Group Policy"
+        "`{name}` is {size} bytes as REG_SZ (UTF-16LE with NUL), over the {limit}-byte limit of a registry policy value"
     )]
-    BundleTooLargeForPol { size: usize, limit: usize },
+    CortexValueTooLarge {
+        name: &'static str,
+        size: usize,
+        limit: usize,
+    },
     /// A registry key constant is malformed.
     #[error("registry key: {0}")]
     Key(#[from] KeyPathError),
@@ -85,6 +106,9 @@ pub enum WindowsError {
     /// The `Registry.pol` writer refused a value.
     #[error("Registry.pol: {0}")]
     Pol(#[from] PolWriteError),
+    /// A script template is malformed.
+    #[error("PowerShell template: {0}")]
+    Template(String),
     /// The ADMX generator refused a template.
     #[error("ADMX template: {0}")]
     Admx(#[from] AdmxError),
@@ -118,8 +142,8 @@ impl DeliveryBackend for WindowsBackend {
 ///
 /// `CortexEnabled` is `REG_DWORD` 1/0; string lists are `REG_SZ` holding a compact
 /// JSON array; the per-account methods are the MDM JSON string unchanged; versions
-/// are `REG_SZ`. `CortexManagedSettingsBase64` is left out: on Windows the agent
-/// delivers `managed-settings.json` as a file.
+/// are `REG_SZ`; `CortexManagedSettingsBase64` is the base64 of the exact
+/// `managed-settings.json` bytes, as on macOS.
 pub fn cortex_registry_values(mdm: &MdmValues) -> Vec<(String, RegValue)> {
     cortex_vals(mdm)
         .into_iter()
@@ -145,7 +169,6 @@ impl Val {
 
 fn cortex_vals(mdm: &MdmValues) -> Vec<(MdmKey, Val)> {
     mdm.iter()
-        .filter(|(key, _)| *key != MdmKey::ManagedSettingsBase64)
         .map(|(key, value)| {
             let value = match value {
                 MdmValue::Bool(b) => Val::Dword(u32::from(*b)),
@@ -168,6 +191,8 @@ struct Plan<'a> {
     agent_key: KeyPath,
     cortex: Vec<(MdmKey, Val)>,
     bundle: String,
+    /// Whether the bundle fits one `Registry.pol` record.
+    bundle_in_pol: bool,
 }
 
 impl Plan<'_> {
@@ -204,23 +229,38 @@ fn build(cx: &Context<'_>, bundle: &[u8]) -> Result<Vec<Artifact>, WindowsError>
     let serial = u32::try_from(identity.serial).map_err(|_| WindowsError::SerialOutOfRange {
         serial: identity.serial,
     })?;
+    let cortex = cortex_vals(&cx.mdm);
+    for (key, value) in &cortex {
+        if let Val::Sz(text) = value {
+            let size = reg_sz_bytes(text);
+            if size > MAX_REG_SZ_BYTES {
+                return Err(WindowsError::CortexValueTooLarge {
+                    name: key.as_str(),
+                    size,
+                    limit: MAX_REG_SZ_BYTES,
+                });
+            }
+        }
+    }
+    let bundle_in_pol = reg_sz_bytes(&bundle) <= MAX_POL_DATA_BYTES;
     let plan = Plan {
         profile_id: &identity.id,
         profile_name: &identity.name,
         serial,
         cortex_key: KeyPath::new(cortex_code::HIVE, cortex_code::KEY)?,
         agent_key: KeyPath::new(warden_agent::HIVE, warden_agent::KEY)?,
-        cortex: cortex_vals(&cx.mdm),
+        cortex,
         bundle,
+        bundle_in_pol,
     };
 
     let reg = reg_file(&plan).to_bytes()?;
     let pol = registry_pol(&plan)?;
-    let cortex_admx = generate_admx(&cortex_template(&plan))?;
-    let agent_admx = generate_admx(&agent_template(&plan))?;
-    let detect = script(&plan, Script::Detect);
-    let remediate = script(&plan, Script::Remediate);
-    let install = script(&plan, Script::Install);
+    let cortex_admx = generate_admx(&cortex_template())?;
+    let agent_admx = generate_admx(&agent_template())?;
+    let detect = script(&plan, Script::Detect)?;
+    let remediate = script(&plan, Script::Remediate)?;
+    let install = script(&plan, Script::Install)?;
     let readme = readme(
         &plan,
         &Sizes {
@@ -288,17 +328,15 @@ fn reg_file(plan: &Plan<'_>) -> RegFile {
 }
 
 /// Group Policy's registry extension removes what a GPO's previous `Registry.pol`
-/// set before it applies the new one, so the file needs no delete records.
+/// set before it applies the new one, so the file needs no delete records. A bundle
+/// over one record's limit is left out (with its serial, so the two never disagree);
+/// `README.md` sends the agent's values to the scripts or the `.reg` then.
 fn registry_pol(plan: &Plan<'_>) -> Result<Vec<u8>, WindowsError> {
-    let size = (utf16_len(&plan.bundle) + 1) * 2;
-    if size > MAX_POL_DATA_BYTES {
-        return Err(WindowsError::BundleTooLargeForPol {
-            size,
-            limit: MAX_POL_DATA_BYTES,
-        });
-    }
     let mut tree = RegTree::new();
-    for (key, values) in plan.keys() {
+    for (i, (key, values)) in plan.keys().into_iter().enumerate() {
+        if i == 1 && !plan.bundle_in_pol {
+            continue;
+        }
         for (name, value) in values {
             tree.set(key, &name, value.to_reg());
         }
@@ -310,6 +348,19 @@ fn utf16_len(s: &str) -> usize {
     s.encode_utf16().count()
 }
 
+/// Data bytes of `s` as `REG_SZ`: UTF-16LE with the terminating NUL.
+pub fn reg_sz_bytes(s: &str) -> usize {
+    (utf16_len(s) + 1) * 2
+}
+
+/// True when Intune's ADMX ingestion refuses a policy writing below `key`.
+pub fn intune_ingestion_blocks(key: &str) -> bool {
+    let key = key.to_ascii_lowercase();
+    INTUNE_INGESTION_BLOCKED
+        .iter()
+        .any(|b| key == *b || key.starts_with(&format!("{b}\\")))
+}
+
 /// Title and help text of each Cortex Code value, for the ADMX editor.
 fn cortex_text(key: MdmKey) -> (&'static str, &'static str) {
     match key {
@@ -319,19 +370,19 @@ fn cortex_text(key: MdmKey) -> (&'static str, &'static str) {
         ),
         MdmKey::AllowedAccounts => (
             "Allowed Snowflake accounts",
-            "A JSON array of account patterns (globs) that Cortex Code CLI and Desktop may connect to. The host each connection reaches is checked, not only the account name.",
+            "A JSON array of account patterns (globs) that Cortex Code CLI and Desktop may connect to, such as [\"acme-prod\",\"acme-dev_*\"]. The host each connection reaches is checked, not only the account name.",
         ),
         MdmKey::AllowedAuthMethods => (
             "Allowed authentication methods",
-            "A JSON array of authenticators Cortex Code accepts, such as OAUTH_AUTHORIZATION_CODE, EXTERNALBROWSER or PROGRAMMATIC_ACCESS_TOKEN.",
+            "A JSON array of authenticators Cortex Code accepts, such as [\"OAUTH_AUTHORIZATION_CODE\",\"EXTERNALBROWSER\"].",
         ),
         MdmKey::AllowedAuthMethodsByAccount => (
             "Allowed authentication methods per account",
-            "A JSON object mapping an account pattern to its list of authenticators. A matching entry replaces the global list; an exact account beats a glob.",
+            "A JSON object mapping an account pattern to its list of authenticators, such as {\"acme-ci\":[\"SNOWFLAKE_JWT\"]}. A matching entry replaces the global list; an exact account beats a glob.",
         ),
         MdmKey::MinimumVersion => (
             "Minimum Cortex Code version",
-            "Oldest Cortex Code version, CLI and Desktop, allowed to start.",
+            "Oldest Cortex Code version allowed to start, for clients without a value of their own.",
         ),
         MdmKey::CliMinimumVersion => (
             "Minimum Cortex Code CLI version",
@@ -343,7 +394,11 @@ fn cortex_text(key: MdmKey) -> (&'static str, &'static str) {
         ),
         MdmKey::ManagedSettingsBase64 => (
             "Embedded managed settings",
-            "The whole managed-settings.json in base64; on Windows the Warden agent delivers the file instead.",
+            "The whole managed-settings.json, base64-encoded (as cortex managed-settings encode produces). Read by Cortex Code CLI 1.2.0 or later; not subject to the file permission check. An invalid value, or one over 256 KB, makes Cortex Code deny connections.",
+        ),
+        MdmKey::ManagedSettingsBase64Enabled => (
+            "Use the embedded managed settings",
+            "Enabled writes 1: Cortex Code applies the managed settings embedded in Embedded managed settings. Disabled writes 0.",
         ),
     }
 }
@@ -351,7 +406,7 @@ fn cortex_text(key: MdmKey) -> (&'static str, &'static str) {
 fn template(
     name: &str,
     display_name: &str,
-    description: String,
+    description: &str,
     supported_on: &str,
     policies: Vec<AdmxPolicy>,
 ) -> AdmxTemplate {
@@ -360,7 +415,7 @@ fn template(
         prefix: name.to_ascii_lowercase(),
         revision: "1.0".to_owned(),
         display_name: display_name.to_owned(),
-        description,
+        description: description.to_owned(),
         category_id: name.to_owned(),
         category_display_name: display_name.to_owned(),
         supported_on_id: format!("SUPPORTED_{name}"),
@@ -369,30 +424,42 @@ fn template(
     }
 }
 
-/// One policy per value this profile sets, so the template and the `.reg` name
-/// the same values; each help text ends with the compiled value to enter.
-fn cortex_template(plan: &Plan<'_>) -> AdmxTemplate {
-    let policies = plan
-        .cortex
+/// Longest text a `Registry.pol` record carries, in characters.
+const LONG_TEXT_MAX: u32 = MAX_POL_BUNDLE_UNITS as u32;
+
+/// Whether a template may be imported through Intune's ADMX ingestion: a template
+/// writing below a key Intune refuses ([`INTUNE_INGESTION_BLOCKED`]) is for Group
+/// Policy only.
+pub fn template_is_ingestible(t: &AdmxTemplate) -> bool {
+    t.policies.iter().all(|p| !intune_ingestion_blocks(&p.key))
+}
+
+/// Every Cortex Code policy, whatever the profile sets, with fixed texts: one
+/// template for every profile, so a central store holds one copy. The values of a
+/// compile are in `Registry.pol`, the scripts and `README.md`.
+pub fn cortex_template() -> AdmxTemplate {
+    let policies = MdmKey::ALL
         .iter()
-        .map(|(key, value)| {
+        .map(|key| {
             let (title, help) = cortex_text(*key);
             let name = key.as_str();
-            let (kind, shown) = match value {
-                Val::Sz(text) => (
-                    AdmxPolicyKind::Text {
-                        max_length: u32::try_from(utf16_len(text))
-                            .unwrap_or(u32::MAX)
-                            .max(SHORT_TEXT_MAX),
-                        required: true,
-                        label: title.to_owned(),
-                    },
-                    text.clone(),
-                ),
-                Val::Dword(n) => (
-                    AdmxPolicyKind::Boolean,
-                    if *n == 1 { "Enabled" } else { "Disabled" }.to_owned(),
-                ),
+            let kind = match key {
+                MdmKey::Enabled | MdmKey::ManagedSettingsBase64Enabled => AdmxPolicyKind::Boolean,
+                MdmKey::MinimumVersion
+                | MdmKey::CliMinimumVersion
+                | MdmKey::DesktopMinimumVersion => AdmxPolicyKind::Text {
+                    max_length: SHORT_TEXT_MAX,
+                    required: true,
+                    label: title.to_owned(),
+                },
+                MdmKey::AllowedAccounts
+                | MdmKey::AllowedAuthMethods
+                | MdmKey::AllowedAuthMethodsByAccount
+                | MdmKey::ManagedSettingsBase64 => AdmxPolicyKind::Text {
+                    max_length: LONG_TEXT_MAX,
+                    required: true,
+                    label: title.to_owned(),
+                },
             };
             AdmxPolicy {
                 id: name.to_owned(),
@@ -400,10 +467,7 @@ fn cortex_template(plan: &Plan<'_>) -> AdmxTemplate {
                 key: cortex_code::KEY.to_owned(),
                 value_name: name.to_owned(),
                 display_name: title.to_owned(),
-                explain: format!(
-                    "{help}\n\nValue compiled for profile {}: {shown}",
-                    plan.profile_id
-                ),
+                explain: help.to_owned(),
                 kind,
             }
         })
@@ -411,16 +475,14 @@ fn cortex_template(plan: &Plan<'_>) -> AdmxTemplate {
     template(
         CORTEX_TEMPLATE,
         "Cortex Code",
-        format!(
-            "Cortex Code machine policy compiled by Warden for profile {} ({}).",
-            plan.profile_id, plan.profile_name
-        ),
-        "Cortex Code CLI 1.1.104 and Desktop 1.21.6 or later on Windows",
+        "Cortex Code machine policy, for Group Policy only (Intune's ADMX ingestion cannot write below Software\\Policies\\Microsoft: use Warden's remediation scripts there). The values to set are in the README.md, Registry.pol and scripts of each Warden compile.",
+        "Cortex Code CLI 1.1.104 and Desktop 1.21.6 or later on Windows (the embedded managed settings: CLI 1.2.0 or later)",
         policies,
     )
 }
 
-fn agent_template(plan: &Plan<'_>) -> AdmxTemplate {
+/// The agent's bundle and serial, with fixed texts (one template for every profile).
+pub fn agent_template() -> AdmxTemplate {
     let policies = vec![
         AdmxPolicy {
             id: warden_agent::POLICY_BUNDLE.name.to_owned(),
@@ -429,11 +491,10 @@ fn agent_template(plan: &Plan<'_>) -> AdmxTemplate {
             value_name: warden_agent::POLICY_BUNDLE.name.to_owned(),
             display_name: "Signed policy bundle".to_owned(),
             explain: format!(
-                "The signed Warden policy bundle as one line of JSON, exactly as windows/Registry.pol and the Intune scripts of the compile for profile {} carry it. The agent verifies it against its pinned trust root and ignores a bundle that fails. It is longer than the {INTUNE_ADMX_STRING_LIMIT}-character limit of Intune's editor for imported ADMX: with Intune, use the remediation scripts.",
-                plan.profile_id
+                "The signed Warden policy bundle as one line of JSON, exactly as windows/Registry.pol and the Intune scripts of a Warden compile carry it. The agent verifies it against its pinned trust root and ignores a bundle that fails. It is longer than the {INTUNE_ADMX_STRING_LIMIT}-character limit of Intune's editor for imported ADMX: with Intune, use the remediation scripts."
             ),
             kind: AdmxPolicyKind::Text {
-                max_length: MAX_POL_BUNDLE_UNITS as u32,
+                max_length: LONG_TEXT_MAX,
                 required: true,
                 label: "Bundle JSON".to_owned(),
             },
@@ -444,10 +505,7 @@ fn agent_template(plan: &Plan<'_>) -> AdmxTemplate {
             key: warden_agent::KEY.to_owned(),
             value_name: warden_agent::POLICY_SERIAL.name.to_owned(),
             display_name: "Policy serial".to_owned(),
-            explain: format!(
-                "The serial of the signed bundle, for detection rules and reports; the serial inside the bundle stays authoritative.\n\nValue compiled for profile {}: {}",
-                plan.profile_id, plan.serial
-            ),
+            explain: "The serial of the signed bundle, for detection rules and reports; the serial inside the bundle stays authoritative. Each compile's README.md gives its value.".to_owned(),
             kind: AdmxPolicyKind::Decimal {
                 min: 0,
                 max: u32::MAX,
@@ -458,10 +516,7 @@ fn agent_template(plan: &Plan<'_>) -> AdmxTemplate {
     template(
         AGENT_TEMPLATE,
         "Warden agent",
-        format!(
-            "The signed policy the Warden agent enforces, compiled for profile {} ({}).",
-            plan.profile_id, plan.profile_name
-        ),
+        "The signed policy the Warden agent enforces.",
         "Warden agent on Windows 10 or later",
         policies,
     )
@@ -513,138 +568,79 @@ enum Script {
     Install,
 }
 
-const RELAUNCH_64: &str = r"# Intune may start a 32-bit PowerShell, which sees the WOW6432Node registry view and
-# the 32-bit Program Files: start again in the 64-bit one.
-if ([Environment]::Is64BitOperatingSystem -and -not [Environment]::Is64BitProcess) {
-    $native = Join-Path $env:WINDIR 'sysnative\WindowsPowerShell\v1.0\powershell.exe'
-    & $native -NoProfile -NonInteractive -ExecutionPolicy Bypass -File $PSCommandPath
-    exit $LASTEXITCODE
-}
-";
+/// The script templates: complete PowerShell with `@@NAME@@` placeholders (see
+/// `templates/windows/README.md`).
+const DETECT_TEMPLATE: &str = include_str!("../templates/windows/detect.ps1");
+const REMEDIATE_TEMPLATE: &str = include_str!("../templates/windows/remediate.ps1");
+const INSTALL_TEMPLATE: &str = include_str!("../templates/windows/install.ps1");
+const OPEN_HKLM: &str = include_str!("../templates/windows/open-hklm.ps1");
+const WRITE_POLICY: &str = include_str!("../templates/windows/write-policy.ps1");
+const FIND_DRIFT: &str = include_str!("../templates/windows/find-drift.ps1");
 
-const OPEN_HKLM: &str = r"function Open-Hklm64 {
-    [Microsoft.Win32.RegistryKey]::OpenBaseKey(
-        [Microsoft.Win32.RegistryHive]::LocalMachine,
-        [Microsoft.Win32.RegistryView]::Registry64)
-}
-";
-
-const WRITE_POLICY: &str = r"# Makes each key hold exactly the values above: stale values are removed.
-function Write-WardenPolicy {
-    $hklm = Open-Hklm64
-    try {
-        foreach ($path in $PolicyKeys) {
-            $wanted = @($Policy | Where-Object { $_.Key -eq $path })
-            $key = $hklm.CreateSubKey($path)
-            try {
-                foreach ($name in $key.GetValueNames()) {
-                    if (@($wanted | Where-Object { $_.Name -eq $name }).Count -eq 0) {
-                        $key.DeleteValue($name)
-                    }
-                }
-                foreach ($v in $wanted) {
-                    $key.SetValue($v.Name, $v.Data, [Microsoft.Win32.RegistryValueKind]$v.Kind)
-                }
-            } finally {
-                $key.Dispose()
-            }
+/// The `@@NAME@@` placeholders of `template` (`NAME` upper case and `_`), in order.
+fn placeholders(template: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut rest = template;
+    while let Some(at) = rest.find("@@") {
+        let tail = &rest[at + 2..];
+        let Some(end) = tail.find("@@") else { break };
+        let name = &tail[..end];
+        if !name.is_empty() && name.bytes().all(|b| b.is_ascii_uppercase() || b == b'_') {
+            out.push(name);
+            rest = &tail[end + 2..];
+        } else {
+            rest = tail;
         }
-    } finally {
-        $hklm.Dispose()
     }
+    out
 }
-";
 
-const FIND_DRIFT: &str = r"# Names of the values that are missing, of another type or data, or not expected.
-function Get-WardenPolicyDrift {
-    $drift = New-Object System.Collections.Generic.List[string]
-    $hklm = Open-Hklm64
-    try {
-        foreach ($path in $PolicyKeys) {
-            $wanted = @($Policy | Where-Object { $_.Key -eq $path })
-            $key = $hklm.OpenSubKey($path)
-            if ($null -eq $key) {
-                foreach ($v in $wanted) { $drift.Add($v.Name) }
-                continue
-            }
-            try {
-                $present = @($key.GetValueNames())
-                foreach ($v in $wanted) {
-                    if (($present -notcontains $v.Name) -or
-                        ($key.GetValueKind($v.Name) -ne [Microsoft.Win32.RegistryValueKind]$v.Kind) -or
-                        -not ($key.GetValue($v.Name, $null, 'DoNotExpandEnvironmentNames') -ceq $v.Data)) {
-                        $drift.Add($v.Name)
-                    }
-                }
-                foreach ($name in $present) {
-                    if (@($wanted | Where-Object { $_.Name -eq $name }).Count -eq 0) {
-                        $drift.Add($name)
-                    }
-                }
-            } finally {
-                $key.Dispose()
-            }
+/// Replace each `@@NAME@@` of `template` by its value. The template is checked
+/// before anything is replaced: every placeholder must have a value and every value
+/// must have exactly one placeholder.
+fn fill(template: &str, values: &[(&str, &str)]) -> Result<String, WindowsError> {
+    let found = placeholders(template);
+    if let Some(unknown) = found.iter().find(|n| !values.iter().any(|(v, _)| v == *n)) {
+        return Err(WindowsError::Template(format!(
+            "placeholder @@{unknown}@@ has no value"
+        )));
+    }
+    let mut out = template.to_owned();
+    for (name, value) in values {
+        let count = found.iter().filter(|n| *n == name).count();
+        if count != 1 {
+            return Err(WindowsError::Template(format!(
+                "placeholder @@{name}@@ occurs {count} times, not once"
+            )));
         }
-    } finally {
-        $hklm.Dispose()
+        out = out.replacen(&format!("@@{name}@@"), value, 1);
     }
-    return ,$drift
+    Ok(out)
 }
-";
 
-fn script(plan: &Plan<'_>, which: Script) -> Vec<u8> {
-    let mut s = String::new();
-    let (title, purpose) = match which {
-        Script::Detect => (
-            "Intune Remediations: detection script",
-            "Exits 1 (run the remediation) when the policy values under HKLM differ from this\n# profile's, when warden-agent is missing, or when `warden-agent check --format intune`\n# reports non-compliance; prints one line for the Intune report.",
-        ),
-        Script::Remediate => (
-            "Intune Remediations: remediation script",
-            "Writes this profile's policy values under HKLM (64-bit view), removes stale ones,\n# then runs `warden-agent enforce --system`.",
-        ),
-        Script::Install => (
-            "Intune platform script: first install",
-            "Writes this profile's policy values under HKLM (64-bit view) and, when the agent is\n# already installed, runs `warden-agent enforce --system`. It places no program: the\n# agent package (packaging/windows) is deployed separately, as a Win32 app, and its\n# startup task enforces the policy once it is installed.",
-        ),
+fn script(plan: &Plan<'_>, which: Script) -> Result<Vec<u8>, WindowsError> {
+    // Detection only reads; the other two write.
+    let (template, functions) = match which {
+        Script::Detect => (DETECT_TEMPLATE, ("FIND_DRIFT", FIND_DRIFT)),
+        Script::Remediate => (REMEDIATE_TEMPLATE, ("WRITE_POLICY", WRITE_POLICY)),
+        Script::Install => (INSTALL_TEMPLATE, ("WRITE_POLICY", WRITE_POLICY)),
     };
-    let _ = write!(
-        s,
-        "# Warden {title} for profile `{id}` (serial {serial}).\n\
-         # Generated by `warden compile`; the values below are the signed policy, do not edit.\n\
-         # {purpose}\n\
-         # Run as SYSTEM (\"Run this script using the logged-on credentials\": No).\n\
-         \n\
-         Set-StrictMode -Version Latest\n\
-         $ErrorActionPreference = 'Stop'\n\
-         \n\
-         {RELAUNCH_64}\n",
-        id = plan.profile_id,
-        serial = plan.serial,
-    );
-    write_values(&mut s, plan);
-    let _ = writeln!(
-        s,
-        "$Agent = Join-Path $env:ProgramFiles {}\n",
-        powershell_string(&format!("{AGENT_INSTALL_DIR}\\{AGENT_EXE}"))
-    );
-    s.push_str(OPEN_HKLM);
-    s.push('\n');
-    match which {
-        Script::Detect => {
-            s.push_str(FIND_DRIFT);
-            s.push_str(DETECT_BODY);
-        }
-        Script::Remediate => {
-            s.push_str(WRITE_POLICY);
-            s.push_str(REMEDIATE_BODY);
-        }
-        Script::Install => {
-            s.push_str(WRITE_POLICY);
-            s.push_str(INSTALL_BODY);
-        }
-    }
-    s.replace('\n', "\r\n").into_bytes()
+    let mut policy = String::new();
+    write_values(&mut policy, plan);
+    let serial = plan.serial.to_string();
+    let agent = powershell_string(&format!("{AGENT_INSTALL_DIR}\\{AGENT_EXE}"));
+    let text = fill(
+        template,
+        &[
+            ("PROFILE_ID", plan.profile_id),
+            ("SERIAL", &serial),
+            ("POLICY", policy.trim_end_matches('\n')),
+            ("AGENT", &agent),
+            ("OPEN_HKLM", OPEN_HKLM.trim_end_matches('\n')),
+            functions,
+        ],
+    )?;
+    Ok(text.replace('\n', "\r\n").into_bytes())
 }
 
 fn write_values(s: &mut String, plan: &Plan<'_>) {
@@ -676,59 +672,40 @@ fn write_values(s: &mut String, plan: &Plan<'_>) {
     s.push_str(")\n\n");
 }
 
-const DETECT_BODY: &str = r"
-$drift = Get-WardenPolicyDrift
-if ($drift.Count -gt 0) {
-    Write-Output ('NON-COMPLIANT: policy values differ: ' + ($drift -join ', '))
-    exit 1
-}
-if (-not (Test-Path -LiteralPath $Agent -PathType Leaf)) {
-    Write-Output ('NON-COMPLIANT: warden-agent is not installed at ' + $Agent)
-    exit 1
-}
-# A native command's exit code is not an error; keep its stderr out of the error stream.
-$ErrorActionPreference = 'Continue'
-$lines = @(& $Agent check --format intune)
-$code = $LASTEXITCODE
-$ErrorActionPreference = 'Stop'
-if ($lines.Count -gt 0) {
-    Write-Output $lines[0]
-} else {
-    Write-Output ('NON-COMPLIANT: warden-agent check printed nothing (exit ' + $code + ')')
-}
-# 0 compliant; 1 non-compliant and 2 cannot evaluate both ask for the remediation.
-if ($code -eq 0) { exit 0 }
-exit 1
-";
-
-const REMEDIATE_BODY: &str = r"
-Write-WardenPolicy
-if (-not (Test-Path -LiteralPath $Agent -PathType Leaf)) {
-    Write-Output ('Policy values written; warden-agent is not installed at ' + $Agent)
-    exit 1
-}
-$ErrorActionPreference = 'Continue'
-& $Agent enforce --system
-$code = $LASTEXITCODE
-exit $code
-";
-
-const INSTALL_BODY: &str = r"
-Write-WardenPolicy
-if (-not (Test-Path -LiteralPath $Agent -PathType Leaf)) {
-    Write-Output ('Policy values written; warden-agent is not installed yet at ' + $Agent)
-    exit 0
-}
-$ErrorActionPreference = 'Continue'
-& $Agent enforce --system
-$code = $LASTEXITCODE
-exit $code
-";
-
 struct Sizes {
     reg: usize,
     pol: usize,
     remediate: usize,
+}
+
+/// Values longer than this are summarised in `README.md` (length and digest).
+const README_VALUE_MAX: usize = 200;
+
+fn values_table(plan: &Plan<'_>) -> String {
+    let mut rows = Vec::new();
+    for (key, values) in plan.keys() {
+        for (name, value) in values {
+            let (kind, data) = match value {
+                Val::Dword(n) => ("REG_DWORD", n.to_string()),
+                Val::Sz(text) if text.chars().count() <= README_VALUE_MAX => {
+                    ("REG_SZ", format!("`{}`", text.replace('|', "\\|")))
+                }
+                Val::Sz(text) => (
+                    "REG_SZ",
+                    format!(
+                        "{} characters, sha256 `{}`: copy it from `Registry.pol` or the scripts",
+                        utf16_len(&text),
+                        warden_trust::sha256_hex(text.as_bytes())
+                    ),
+                ),
+            };
+            rows.push(format!(
+                "| `{}\\{name}` | {kind} | {data} |",
+                key.full_name()
+            ));
+        }
+    }
+    rows.join("\n")
 }
 
 fn readme(plan: &Plan<'_>, sizes: &Sizes) -> Vec<u8> {
@@ -746,7 +723,7 @@ fn readme(plan: &Plan<'_>, sizes: &Sizes) -> Vec<u8> {
     let mut s = String::new();
     let _ = write!(
         s,
-        "# Windows delivery for `{id}` (serial {serial})
+        "# Windows delivery for `{id}`, {name} (serial {serial})
 
 Generated by `warden compile`. Two registry keys carry the policy, both under
 `HKEY_LOCAL_MACHINE` (Cortex Code reads the machine hive only):
@@ -756,9 +733,18 @@ Generated by `warden compile`. Two registry keys carry the policy, both under
 | `{cortex_key}` | {cortex_list} |
 | `{agent_key}` | `PolicyBundle` (REG_SZ, the signed bundle), `PolicySerial` (REG_DWORD) |
 
-Cortex Code's `managed-settings.json` is not in the registry: the Warden agent
-(`warden-agent enforce --system`) writes it to `%ProgramData%\\Cortex\\` from the
-verified bundle and keeps its ACL safe.
+`CortexManagedSettingsBase64` is the whole `managed-settings.json` of this compile,
+base64 of its exact bytes (Cortex Code CLI 1.2.0 or later reads it; a policy
+embedded in registry policy is not subject to the file permission check that
+non-English Windows editions can skip). The Warden agent
+(`warden-agent enforce --system`) also writes the file to `%ProgramData%\\Cortex\\`
+from the verified bundle and keeps its ACL safe, for clients that read only the file.
+
+## Values of this compile
+
+| value | type | data |
+|---|---|---|
+{values_table}
 
 ## Files
 
@@ -766,8 +752,8 @@ verified bundle and keeps its ACL safe.
 |---|---|
 | `{id}.reg` | both keys, for a manual `reg import` or a test machine. Deletes each key first, so it leaves exactly these values. UTF-16LE with BOM, CRLF, as regedit writes. |
 | `Registry.pol` | the same values for a GPO's `Machine` folder (PReg format). Group Policy removes what the GPO's previous file set before applying a new one. |
-| `CortexCode.admx`, `en-US/CortexCode.adml` | Group Policy template for the Cortex Code values this profile sets; each policy's help shows the value to enter. |
-| `WardenAgent.admx`, `en-US/WardenAgent.adml` | Group Policy template for the agent's bundle and serial. |
+| `CortexCode.admx`, `en-US/CortexCode.adml` | Group Policy template declaring every Cortex Code policy. The same file for every profile; the values to enter are in the table above. **Group Policy only**: Intune's ADMX ingestion cannot write below `Software\\Policies\\Microsoft`, so with Intune use the remediation scripts. |
+| `WardenAgent.admx`, `en-US/WardenAgent.adml` | Group Policy template for the agent's bundle and serial; the same file for every profile. |
 | `intune/detect.ps1` | Intune Remediations detection: exits 1 when the registry values differ from this profile's, when the agent is missing, or when `warden-agent check --format intune` is not compliant; prints one line. |
 | `intune/remediate.ps1` | Intune Remediations remediation: writes the values (removing stale ones) through the 64-bit registry view, then runs `warden-agent enforce --system`. |
 | `intune/install.ps1` | Intune platform script for the first install: writes the values and runs the agent if it is already there. It installs no program: deploy the agent package (`packaging/windows/install.ps1`, as a Win32 app) separately; the agent's startup task applies the policy once installed. |
@@ -788,18 +774,17 @@ your code-signing certificate first.
   `install.ps1` as a platform script if devices should get the values at enrolment.
   The bundle is {bundle_units} characters, over the {intune_cap}-character string limit of
   Intune's editor for imported ADMX, so the ADMX route cannot carry it.
-- **Intune, ADMX import or ingestion, Cortex Code values only.** Cortex Code's
-  values are short ({longest}). But Intune refuses custom ADMX that write below
-  `Software\\Policies\\Microsoft` unless the product is on Microsoft's allow-list,
-  and Cortex Code's key is there: try `CortexCode.admx` on a test group before
-  relying on it, and deliver the agent's bundle with the scripts in any case.
+- **Not Intune ADMX ingestion.** Microsoft's ADMX ingestion does not allow
+  policies that write below `System`, `Software\\Microsoft` or
+  `Software\\Policies\\Microsoft`, and Cortex Code's key is there:
+  `CortexCode.admx` is for Group Policy only.
 - **Group Policy (on-premises AD).** Either copy `Registry.pol` into the GPO's
   `Machine` folder (`\\\\<domain>\\SYSVOL\\<domain>\\Policies\\{{GPO-GUID}}\\Machine\\`),
   or copy the ADMX files to the central store (`PolicyDefinitions` and
   `PolicyDefinitions\\en-US`) and set the policies in GPMC with the values shown
-  in each policy's help. `Registry.pol` is the easier way to carry the bundle,
+  in the table above. `Registry.pol` is the easier way to carry the bundle,
   which GPMC's text box takes only as one pasted line. A GPO carries at most
-  {pol_limit} bytes per value (the bundle takes {bundle_bytes}).
+  {pol_limit} bytes per value (the bundle takes {bundle_bytes}). {pol_bundle_note}
 - **Manual or test machine.** `reg import {id}.reg` from an elevated prompt
   (use the 64-bit `reg.exe`: `%WINDIR%\\sysnative\\reg.exe` from a 32-bit shell).
 
@@ -817,6 +802,7 @@ bundle, writes `managed-settings.json` and reports compliance.
 | `intune/remediate.ps1` | {remediate} bytes |
 ",
         serial = plan.serial,
+        name = plan.profile_name,
         cortex_key = plan.cortex_key.full_name(),
         agent_key = plan.agent_key.full_name(),
         cortex_list = if cortex_names.is_empty() {
@@ -835,6 +821,12 @@ bundle, writes `managed-settings.json` and reports compliance.
         },
         pol_limit = MAX_POL_DATA_BYTES,
         bundle_bytes = (bundle_units + 1) * 2,
+        values_table = values_table(plan),
+        pol_bundle_note = if plan.bundle_in_pol {
+            "This `Registry.pol` carries it."
+        } else {
+            "**This bundle is longer, so this `Registry.pol` carries Cortex Code's values only**: deliver `PolicyBundle` and `PolicySerial` with the Intune scripts or the `.reg` file."
+        },
         reg = sizes.reg,
         pol = sizes.pol,
         remediate = sizes.remediate,
@@ -864,6 +856,32 @@ mod tests {
             "('' + [char]0xD83D + [char]0xDE00)"
         );
         assert_eq!(powershell_string("x\ty"), "('x' + [char]0x0009 + 'y')");
+    }
+
+    #[test]
+    fn templates_fill_every_placeholder_once() {
+        assert_eq!(fill("a @@X@@ b", &[("X", "1")]).unwrap(), "a 1 b");
+        assert!(
+            fill("a @@X@@ @@Y@@", &[("X", "1")]).is_err(),
+            "unknown placeholder"
+        );
+        assert!(fill("a @@X@@ @@X@@", &[("X", "1")]).is_err(), "twice");
+        assert!(fill("a", &[("X", "1")]).is_err(), "missing");
+        // A value is never scanned for placeholders.
+        assert_eq!(fill("@@X@@", &[("X", "@@Y@@")]).unwrap(), "@@Y@@");
+        for t in [
+            DETECT_TEMPLATE,
+            REMEDIATE_TEMPLATE,
+            INSTALL_TEMPLATE,
+            OPEN_HKLM,
+            WRITE_POLICY,
+            FIND_DRIFT,
+        ] {
+            assert!(t.is_ascii() && !t.contains('\r'));
+        }
+        for f in [OPEN_HKLM, WRITE_POLICY, FIND_DRIFT] {
+            assert!(placeholders(f).is_empty());
+        }
     }
 
     #[test]

@@ -14,8 +14,10 @@ const EXAMPLES: [&str; 6] = [
     "mdm-example",
 ];
 
-/// The documented example with the two deliberate differences applied: Desktop's
-/// `snowflake_sql_execute` after every `sql_execute`, and an explicit `defaultMode`.
+/// The documented example with the three deliberate differences applied: Desktop's
+/// `snowflake_sql_execute` after every `sql_execute`, an explicit `defaultMode`, and,
+/// in an `onlyAllow` that names no account, `account(*)` (the profiles here have no
+/// `[accounts] allow`), so accounts are decided alike under both readings of the docs.
 fn as_compiled(mut doc: Value) -> Value {
     let perms = doc
         .as_object_mut()
@@ -38,6 +40,20 @@ fn as_compiled(mut doc: Value) -> Value {
             }
             *items = out;
         }
+    }
+    let deny_mode = perms.get("defaultMode") == Some(&Value::from("deny"));
+    let only = perms
+        .entry("onlyAllow")
+        .or_insert_with(|| Value::Array(Vec::new()));
+    let items = only.as_array_mut().unwrap();
+    let names_accounts = items
+        .iter()
+        .any(|i| i.as_str().is_some_and(|s| s.starts_with("account(")));
+    if (!items.is_empty() || deny_mode) && !names_accounts {
+        items.push(Value::from("account(*)"));
+    }
+    if items.is_empty() {
+        perms.remove("onlyAllow");
     }
     doc
 }

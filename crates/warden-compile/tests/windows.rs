@@ -116,17 +116,10 @@ fn cortex_values_follow_the_mdm_values() {
         let mdm = &out.context().mdm;
         let values = cortex_registry_values(mdm);
         let names: Vec<&str> = values.iter().map(|(n, _)| n.as_str()).collect();
-        let expected: Vec<&str> = mdm
-            .iter()
-            .map(|(k, _)| k.as_str())
-            .filter(|n| *n != "CortexManagedSettingsBase64")
-            .collect();
+        let expected: Vec<&str> = mdm.iter().map(|(k, _)| k.as_str()).collect();
         assert_eq!(names, expected, "{}", path.display());
-        for ((key, mdm_value), (_, reg)) in mdm
-            .iter()
-            .filter(|(k, _)| *k != MdmKey::ManagedSettingsBase64)
-            .zip(&values)
-        {
+        assert!(names.contains(&"CortexManagedSettingsBase64"));
+        for ((key, mdm_value), (_, reg)) in mdm.iter().zip(&values) {
             match (mdm_value, reg) {
                 (MdmValue::Bool(b), RegValue::Dword(n)) => assert_eq!(*n, u32::from(*b)),
                 (MdmValue::String(s), RegValue::Sz(r)) => assert_eq!(s, r, "{key:?}"),
@@ -315,14 +308,26 @@ fn refuses_what_the_registry_cannot_carry() {
     assert!(matches!(err, WindowsError::BundleNotJson), "{err}");
 
     let huge = format!(r#"{{"payload":"{}"}}"#, "A".repeat(MAX_POL_BUNDLE_UNITS));
-    let err = windows_error(windows_artifacts(&p, huge.as_bytes()).unwrap_err());
+    // Too long for one Registry.pol record: that file carries Cortex Code's values
+    // only, the other routes carry everything, and the README says so.
+    let files = windows_artifacts(&p, huge.as_bytes()).unwrap();
+    let pol = read_pol(&files["windows/Registry.pol"]).unwrap();
+    assert!(pol.iter().all(|e| e.key == cortex_key().path()), "{pol:?}");
     assert!(
-        matches!(err, WindowsError::BundleTooLargeForPol { size, limit: 65_535 } if size > 65_535),
-        "{err}"
+        pol.iter()
+            .any(|e| e.value_name == "CortexManagedSettingsBase64")
     );
+    let readme = text(&files["windows/README.md"]);
     assert!(
-        err.to_string().contains("remediate.ps1"),
-        "names the route: {err}"
+        readme.contains("carries Cortex Code's values only"),
+        "{readme}"
+    );
+    let reg = RegFile::parse(&files[&format!("windows/{}.reg", p.identity.id)]).unwrap();
+    let mut tree = RegTree::new();
+    tree.apply(&reg);
+    assert_eq!(
+        tree.values(&agent_key()).unwrap()["PolicyBundle"],
+        RegValue::Sz(huge.clone())
     );
     // The largest bundle a record can carry still fits.
     let fits = format!(
@@ -388,4 +393,153 @@ fn the_pipeline_delivers_and_lists_the_windows_files() {
         listed.contains(&"windows/intune/remediate.ps1"),
         "{listed:?}"
     );
+}
+
+/// The managed settings travel in the registry as base64 of their exact bytes.
+#[test]
+fn every_registry_route_embeds_the_exact_managed_settings() {
+    use base64::Engine as _;
+    for path in examples() {
+        let p = load(&path);
+        let out = warden_compile::compile(&p).unwrap();
+        let file = out.artifacts()["managed-settings.json"].clone();
+        let bundle = fake_bundle(p.identity.serial);
+        let files = windows_artifacts(&p, &bundle).unwrap();
+        let decode = |v: &RegValue| match v {
+            RegValue::Sz(s) => base64::engine::general_purpose::STANDARD.decode(s).unwrap(),
+            other => panic!("not REG_SZ: {other:?}"),
+        };
+        let reg = RegFile::parse(&files[&format!("windows/{}.reg", p.identity.id)]).unwrap();
+        let mut tree = RegTree::new();
+        tree.apply(&reg);
+        let from_reg = &tree.values(&cortex_key()).unwrap()["CortexManagedSettingsBase64"];
+        assert_eq!(decode(from_reg), file, "{}: .reg", path.display());
+        let pol = read_pol(&files["windows/Registry.pol"]).unwrap();
+        let from_pol = pol
+            .iter()
+            .find(|e| e.value_name == "CortexManagedSettingsBase64")
+            .unwrap();
+        assert_eq!(
+            decode(&from_pol.value),
+            file,
+            "{}: Registry.pol",
+            path.display()
+        );
+        for name in SCRIPTS {
+            let values = script_values(text(&files[name]));
+            let v = values
+                .iter()
+                .find(|v| v.name == "CortexManagedSettingsBase64")
+                .unwrap_or_else(|| panic!("{name} does not write the embed"));
+            let ScriptData::Str(s) = &v.data else {
+                panic!("{name}: not a string")
+            };
+            assert_eq!(
+                decode(&RegValue::Sz(s.clone())),
+                file,
+                "{}: {name}",
+                path.display()
+            );
+        }
+    }
+}
+
+/// One template for every profile: a central store holds one copy.
+#[test]
+fn admx_and_adml_are_identical_for_every_profile() {
+    let mut seen: BTreeMap<&str, Vec<u8>> = BTreeMap::new();
+    for path in examples() {
+        let p = load(&path);
+        let files = windows_artifacts(&p, &fake_bundle(p.identity.serial)).unwrap();
+        for name in [
+            "windows/CortexCode.admx",
+            "windows/en-US/CortexCode.adml",
+            "windows/WardenAgent.admx",
+            "windows/en-US/WardenAgent.adml",
+        ] {
+            let bytes = files[name].clone();
+            let text = String::from_utf8(bytes.clone()).unwrap();
+            assert!(
+                !text.contains(&p.identity.id),
+                "{name} names {}",
+                p.identity.id
+            );
+            if let Some(first) = seen.get(name) {
+                assert_eq!(first, &bytes, "{name} differs for {}", path.display());
+            } else {
+                seen.insert(name, bytes);
+            }
+        }
+    }
+    let admx = String::from_utf8(seen["windows/CortexCode.admx"].clone()).unwrap();
+    for key in MdmKey::ALL {
+        assert!(
+            admx.contains(&format!("valueName=\"{}\"", key.as_str())),
+            "CortexCode.admx lacks {}",
+            key.as_str()
+        );
+    }
+}
+
+/// Intune's ADMX ingestion refuses policies below `System`, `Software\Microsoft` and
+/// `Software\Policies\Microsoft`: a template writing there is Group Policy only.
+#[test]
+fn no_ingestible_template_writes_below_a_blocked_key() {
+    use warden_compile::windows::{
+        agent_template, cortex_template, intune_ingestion_blocks, template_is_ingestible,
+    };
+    assert!(intune_ingestion_blocks(
+        r"Software\Policies\Microsoft\CortexCode"
+    ));
+    assert!(intune_ingestion_blocks(r"SYSTEM\CurrentControlSet"));
+    assert!(!intune_ingestion_blocks(r"SOFTWARE\Policies\Warden\Agent"));
+    assert!(!intune_ingestion_blocks(r"Software\MicrosoftEdgeLike"));
+    let cortex = cortex_template();
+    assert!(
+        !template_is_ingestible(&cortex),
+        "CortexCode.admx is Group Policy only"
+    );
+    assert!(cortex.description.contains("Group Policy only"));
+    for t in [cortex_template(), agent_template()] {
+        if template_is_ingestible(&t) {
+            for policy in &t.policies {
+                assert!(
+                    !intune_ingestion_blocks(&policy.key),
+                    "{}: {}",
+                    t.namespace,
+                    policy.key
+                );
+            }
+        }
+    }
+    let p = load(&examples()[0]);
+    let files = windows_artifacts(&p, &fake_bundle(p.identity.serial)).unwrap();
+    let readme = text(&files["windows/README.md"]);
+    assert!(readme.contains("**Group Policy only**"), "{readme}");
+}
+
+/// A profile whose file is too long to embed: `validate`'s measurement and the
+/// backend agree, and the backend names its cause with the sizes.
+#[test]
+fn an_embed_over_the_reg_sz_limit_is_reported_with_sizes() {
+    let path = warden_testkit::repo_root()
+        .join("tests/fixtures/profiles/invalid/registry-value-too-large.toml");
+    let p = load(&path);
+    let findings = warden_compile::limits::findings(&p);
+    assert_eq!(findings.len(), 1, "{findings:#?}");
+    assert_eq!(findings[0].code, "registry-value-too-large");
+    assert!(
+        findings[0].message.contains("65535-byte limit"),
+        "{}",
+        findings[0].message
+    );
+    let err = windows_artifacts(&p, &fake_bundle(1)).unwrap_err();
+    let message = err.to_string();
+    assert!(
+        message.contains("CortexManagedSettingsBase64") && message.contains("65535"),
+        "the backend error names its cause: {message}"
+    );
+    for example in examples() {
+        assert!(warden_compile::limits::findings(&load(&example)).is_empty());
+    }
 }

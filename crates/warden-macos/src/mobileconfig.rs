@@ -77,6 +77,8 @@ pub(crate) fn profile(
         ("PayloadUUID", Value::String(payload_uuid(&identifier))),
         ("PayloadIdentifier", Value::String(identifier)),
         ("PayloadVersion", Value::Integer(1.into())),
+        // 5: macOS (Apple's TopLevel.yaml); other platforms refuse to install it.
+        ("TargetDeviceType", Value::Integer(5.into())),
     ];
     if let Some(org) = text.organization {
         top.push(("PayloadOrganization", Value::String(org.to_owned())));

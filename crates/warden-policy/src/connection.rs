@@ -11,6 +11,7 @@ use crate::account::{
 use crate::authenticator::{self, Authenticator, EffectiveSource};
 use crate::glob::Glob;
 use crate::model::{AuthenticatorPolicy, Policy, RolePolicy};
+use crate::permission::{Decision, Invocation};
 use crate::rule::{Rule, RuleId};
 
 /// The connection fields the engine looks at, as the effective connection has them (after the
@@ -237,7 +238,21 @@ impl Policy {
     /// Evaluates one connection. Never fails: anything that cannot be judged is reported as
     /// such in the verdict.
     pub fn evaluate_connection(&self, params: &ConnectionParams) -> ConnectionVerdict {
-        let (account, host, normalized) = self.evaluate_account(params);
+        let (mut account, host, normalized) = self.evaluate_account(params);
+        // Cortex Code's CLI also judges the account through `permissions` (`account(…)`
+        // patterns, `onlyAllow`, `defaultMode`): the same lists the compiler writes.
+        if account.status == AccountStatus::Allowed
+            && let Some(value) = set(&params.account)
+        {
+            let v = self
+                .permissions
+                .with_accounts(&self.accounts)
+                .evaluate(&Invocation::new("account", Some(value)));
+            if v.decision == Decision::Deny {
+                account.status = AccountStatus::Denied;
+                account.rule = v.rule;
+            }
+        }
         let authenticator = self.authenticators.evaluate(params, normalized.as_ref());
         let role = self.roles.evaluate(set(&params.role));
         let secrets = secrets(params);
@@ -509,7 +524,23 @@ impl AuthenticatorPolicy {
                 .with_pattern(m.as_str()),
             );
         }
+        // With methods forbidden, "any method" is compiled as every known method but the
+        // forbidden ones, a list that cannot name a native-Okta URL: Cortex Code then
+        // refuses it, so the engine does too rather than drop it silently.
+        let okta_unlisted =
+            matches!(effective, Authenticator::NativeOkta(_)) && !self.forbidden.is_empty();
+        let okta_rule = || {
+            Rule::new(
+                RuleId::AuthenticatorsNotAllowed,
+                format!(
+                    "`{effective}` is a native-Okta URL; with methods forbidden, Cortex Code receives the known methods minus the forbidden ones, which cannot include a URL: list it in `[authenticators] allowed`"
+                ),
+            )
+        };
         if let Some((key, methods)) = account.and_then(|a| self.per_account_entry(a)) {
+            if methods.is_empty() && okta_unlisted {
+                return verdict(false, okta_rule().with_pattern(key));
+            }
             let allowed = methods.is_empty() || methods.iter().any(|m| effective.is_named(m));
             let explanation = match (methods.is_empty(), allowed) {
                 (true, _) => format!("per-account entry `{key}` allows any method"),
@@ -523,6 +554,9 @@ impl AuthenticatorPolicy {
                 allowed,
                 Rule::new(RuleId::AuthenticatorsPerAccount, explanation).with_pattern(key),
             );
+        }
+        if self.allowed.is_empty() && okta_unlisted {
+            return verdict(false, okta_rule());
         }
         if self.allowed.is_empty() {
             return verdict(

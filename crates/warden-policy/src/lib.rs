@@ -34,7 +34,7 @@ pub use model::{
 };
 pub use permission::{
     Category, Decision, Invocation, InvocationError, PatternError, PatternProblem,
-    PermissionPattern, PermissionVerdict,
+    PermissionPattern, PermissionVerdict, category_name,
 };
 pub use rule::{Rule, RuleId};
 pub use validate::{PolicyProblem, ProblemKind};

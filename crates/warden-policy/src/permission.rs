@@ -17,7 +17,7 @@ use serde::Serialize;
 
 use crate::account::{AccountPattern, NormalizedAccount};
 use crate::glob::{Glob, GlobError};
-use crate::model::{DefaultMode, PermissionPolicy};
+use crate::model::{AccountPolicy, DefaultMode, PermissionPolicy};
 use crate::rule::{Rule, RuleId};
 
 /// The kind of item a pattern or an invocation is about.
@@ -487,7 +487,86 @@ impl PermissionPolicy {
     }
 }
 
-fn category_name(c: Category) -> &'static str {
+impl PermissionPolicy {
+    /// The permissions Cortex Code receives, given the profile's account rules: the
+    /// profile's lists, every account deny pattern as `account(<pattern>)` in `deny`, and,
+    /// whenever `onlyAllow` is non-empty or `defaultMode` is `deny`, every allowed account
+    /// pattern (of the innermost layer) as `account(<pattern>)` in `onlyAllow`. Without an
+    /// account allow list, `account(*)` is added unless the list names accounts itself.
+    ///
+    /// The docs leave open whether a managed `onlyAllow` is scoped by pattern type (see the
+    /// module docs). With the account patterns listed, a connection gets the same answer
+    /// under both readings, and `defaultMode: "deny"` no longer blocks every account. The
+    /// compiler writes exactly these lists, and [`Policy::evaluate_connection`] judges the
+    /// account through them.
+    ///
+    /// [`Policy::evaluate_connection`]: crate::Policy::evaluate_connection
+    pub fn with_accounts(&self, accounts: &AccountPolicy) -> PermissionPolicy {
+        let wrap = |p: &String| format!("account({p})");
+        let mut deny = self.deny.clone();
+        push_unique(&mut deny, accounts.deny.iter().map(wrap));
+        let listed = self.only_allow.as_ref().is_some_and(|l| !l.is_empty());
+        let only_allow = if listed || self.default_mode == DefaultMode::Deny {
+            let mut list = self.only_allow.clone().unwrap_or_default();
+            let names_accounts = list.iter().any(|p| {
+                PermissionPattern::parse(p).is_ok_and(|p| p.category() == Category::Account)
+            });
+            match accounts.allow.last() {
+                Some(layer) => push_unique(&mut list, layer.iter().map(wrap)),
+                // The list's own `account(…)` patterns already decide accounts.
+                None if names_accounts => {}
+                None => push_unique(&mut list, std::iter::once("account(*)".to_owned())),
+            }
+            Some(list)
+        } else {
+            self.only_allow.clone()
+        };
+        PermissionPolicy {
+            deny,
+            only_allow,
+            default_mode: self.default_mode,
+        }
+    }
+
+    /// The pattern categories a non-empty `onlyAllow` does not name while `defaultMode` is
+    /// `allow`: the items the two readings of the docs decide differently (blocked when the
+    /// managed allowlist covers every type, allowed when it is scoped by type). Empty when
+    /// both readings agree.
+    pub fn unscoped_categories(&self) -> Vec<Category> {
+        let Some(list) = self.only_allow.as_ref().filter(|l| !l.is_empty()) else {
+            return Vec::new();
+        };
+        if self.default_mode == DefaultMode::Deny {
+            return Vec::new();
+        }
+        let named: Vec<Category> = list
+            .iter()
+            .filter_map(|p| PermissionPattern::parse(p).ok())
+            .map(|p| p.category())
+            .collect();
+        [
+            Category::Tool,
+            Category::Mcp,
+            Category::Skill,
+            Category::Plugin,
+            Category::Account,
+        ]
+        .into_iter()
+        .filter(|c| !named.contains(c))
+        .collect()
+    }
+}
+
+fn push_unique(list: &mut Vec<String>, items: impl Iterator<Item = String>) {
+    for item in items {
+        if !list.iter().any(|p| p.eq_ignore_ascii_case(&item)) {
+            list.push(item);
+        }
+    }
+}
+
+/// The lower-case name of a category, as `onlyAllow` patterns spell it.
+pub fn category_name(c: Category) -> &'static str {
     match c {
         Category::Tool => "tool",
         Category::Mcp => "mcp",

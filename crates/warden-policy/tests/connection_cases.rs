@@ -443,3 +443,82 @@ fn debug_redacts_secrets() {
         "{dbg}"
     );
 }
+
+/// A native-Okta URL cannot be spelled out in "every known method but the forbidden
+/// ones", which is what Cortex Code receives when only methods are forbidden: the
+/// engine refuses it as Cortex Code does, with a rule that says how to allow it.
+#[test]
+fn native_okta_is_not_dropped_silently_when_methods_are_forbidden() {
+    let mut policy = warden_policy::Policy::default();
+    policy.authenticators.forbidden = vec!["SNOWFLAKE".into()];
+    let params = warden_policy::ConnectionParams {
+        name: "okta".into(),
+        account: Some("acme-prod".into()),
+        authenticator: Some("https://acme.okta.com".into()),
+        ..Default::default()
+    };
+    let v = policy.evaluate_connection(&params);
+    assert!(!v.authenticator.allowed, "{v:#?}");
+    assert!(
+        v.authenticator
+            .rule
+            .explanation
+            .contains("[authenticators] allowed")
+    );
+    policy.authenticators.allowed = vec![vec!["https://acme.okta.com".into()]];
+    assert!(policy.evaluate_connection(&params).authenticator.allowed);
+}
+
+/// The account is judged through the compiled `permissions` too: a tool-only
+/// `onlyAllow` with `defaultMode: deny` still admits the allowed account (the
+/// compiler lists it), and an `account(…)` deny pattern blocks it.
+#[test]
+fn accounts_are_judged_through_the_compiled_permissions() {
+    let mut policy = warden_policy::Policy::default();
+    policy.accounts.allow = vec![vec!["globex-secure".into()]];
+    policy.permissions.only_allow = Some(vec!["read".into(), "bash(git:*)".into()]);
+    policy.permissions.default_mode = warden_policy::DefaultMode::Deny;
+    let effective = policy.permissions.with_accounts(&policy.accounts);
+    assert_eq!(
+        effective.only_allow.as_deref().unwrap(),
+        ["read", "bash(git:*)", "account(globex-secure)"]
+    );
+    let params = warden_policy::ConnectionParams {
+        name: "globex".into(),
+        account: Some("globex-secure".into()),
+        authenticator: Some("externalbrowser".into()),
+        ..Default::default()
+    };
+    let v = policy.evaluate_connection(&params);
+    assert!(v.compliant, "{v:#?}");
+    let inv = warden_policy::Invocation::new("account", Some("globex-secure"));
+    assert_eq!(
+        effective.evaluate(&inv).decision,
+        warden_policy::Decision::Allow
+    );
+
+    policy.permissions.deny = vec!["account(globex-*)".into()];
+    let v = policy.evaluate_connection(&params);
+    assert!(!v.compliant);
+    assert_eq!(v.account.rule.id, warden_policy::RuleId::PermissionsDeny);
+
+    // Without an account allow list the compiled list admits every account, unless
+    // the profile's own list names accounts.
+    let mut open = warden_policy::Policy::default();
+    open.permissions.only_allow = Some(vec!["read".into()]);
+    assert!(
+        open.permissions
+            .with_accounts(&open.accounts)
+            .only_allow
+            .unwrap()
+            .contains(&"account(*)".to_owned())
+    );
+    open.permissions.only_allow = Some(vec!["account(acme-prod)".into()]);
+    assert_eq!(
+        open.permissions
+            .with_accounts(&open.accounts)
+            .only_allow
+            .unwrap(),
+        ["account(acme-prod)"]
+    );
+}

@@ -68,12 +68,22 @@ codes! {
     ExceptionWithoutReason = "exception-without-reason", Error, "A lint exception gives no reason";
     ExceptionInvalidExpiry = "exception-invalid-expiry", Error, "A lint exception has no expiry, or one that is not a YYYY-MM-DD date";
     ExceptionExpired = "exception-expired", Error, "A lint exception has expired and no longer suppresses its finding";
+    // Cortex Code and MDM fidelity.
+    RegistryValueTooLarge = "registry-value-too-large", Error, "A compiled MDM value is over what a registry policy value or Cortex Code accepts";
+    OnlyAllowScopeAmbiguous = "only-allow-scope-ambiguous", Warning, "`only_allow` leaves a pattern type that Cortex Code's two readings decide differently";
+    KeyNeedsNewerClient = "key-needs-newer-client", Warning, "The profile relies on a key its minimum client version does not guarantee";
+    SharedMinimumVersion = "shared-minimum-version", Warning, "One shared minimum version cannot fit both the CLI and the Desktop version lines";
 }
 
 impl Code {
     pub fn severity(self) -> Severity {
         self.info().severity
     }
+
+    /// Codes measured on the compiled artifacts (`warden_compile::limits`), which
+    /// `warden validate` and `warden compile` add after loading; their fixtures are
+    /// checked by warden-compile's tests.
+    pub const MEASURED_BY_COMPILE: &'static [Code] = &[Code::RegistryValueTooLarge];
 }
 
 impl From<Code> for Cow<'static, str> {

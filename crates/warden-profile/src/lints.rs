@@ -8,7 +8,7 @@ use warden_diag::Finding;
 use warden_policy::{Authenticator, Glob, PermissionPattern};
 
 use crate::codes::Code;
-use crate::model::Profile;
+use crate::model::{DefaultMode, Profile};
 use crate::resolve::ResolvedProfile;
 use crate::source::{Document, escape_pointer};
 
@@ -113,6 +113,28 @@ pub fn layer(doc: &Document, p: &Profile) -> Vec<Finding> {
                             .help("restrict accounts with `[accounts] allow` (compiled into `tenant.allowedAccounts`) and keep `only_allow` for tools"),
                     );
                 }
+            }
+            // The compiler lists every allowed account in a non-empty `onlyAllow`, so
+            // accounts get one answer under both readings; other types may not.
+            let policy = warden_policy::PermissionPolicy {
+                deny: Vec::new(),
+                only_allow: perms.only_allow.clone(),
+                default_mode: match perms.default_mode {
+                    Some(DefaultMode::Deny) => warden_policy::DefaultMode::Deny,
+                    _ => warden_policy::DefaultMode::Allow,
+                },
+            };
+            let open: Vec<&str> = policy
+                .unscoped_categories()
+                .into_iter()
+                .filter(|c| *c != warden_policy::Category::Account)
+                .map(warden_policy::category_name)
+                .collect();
+            if !open.is_empty() {
+                out.push(
+                    finding(Code::OnlyAllowScopeAmbiguous, format!("`only_allow` names no {} pattern while `default_mode` is `allow`: Cortex Code blocks such items if its managed allowlist covers every type, and allows them if it is scoped by type, as profile allowlists are; the documentation says both", open.join(", ")), doc, "/cortex/permissions/only_allow")
+                        .help("set `default_mode = \"deny\"`, or list a pattern of each type (`mcp(*)`, `skill(*)`, `plugin(*)` to allow all of one), so both readings agree"),
+                );
             }
             if perms.dangerously_allow_all == Some(true) {
                 out.push(
@@ -402,6 +424,8 @@ pub fn effective(
         }
     }
 
+    versions(doc, r, &mut out);
+
     // Roles.
     if let Some(role) = &policy.roles.default_role
         && let Some(p) = policy
@@ -506,4 +530,72 @@ fn own_pointer(doc: &Document, array: &str, item: &str) -> Option<String> {
         .iter()
         .position(|v| v.as_str().is_some_and(|s| s.eq_ignore_ascii_case(item)))
         .map(|i| format!("{array}/{i}"))
+}
+
+/// Which client version a compiled key needs, from Cortex Code's MDM page and
+/// changelog. `cli` is the CLI version, `desktop` the Desktop version; `None` means
+/// the client does not read the key.
+pub struct KeyNeed {
+    /// What the profile relies on.
+    pub what: &'static str,
+    /// The profile pointer that turns it on.
+    pub pointer: &'static str,
+    pub cli: Option<&'static str>,
+    pub desktop: Option<&'static str>,
+}
+
+/// Keys a profile opts into that need a newer client than the rest of the policy;
+/// the whole version table is in `docs/cortex-versions.md`.
+pub const KEY_NEEDS: &[KeyNeed] = &[KeyNeed {
+    what: "the embedded policy (`CortexManagedSettingsBase64Enabled`) on Windows",
+    pointer: "/cortex/managed_settings_base64_enabled",
+    cli: Some("1.2.0"),
+    desktop: None,
+}];
+
+/// Oldest CLI release of the 1.21 line Desktop versions start at: a shared
+/// minimum from here on blocks every CLI, whose releases are 1.2.x.
+const DESKTOP_LINE: (u64, u64) = (1, 21);
+
+fn versions(doc: &Document, r: &ResolvedProfile, out: &mut Vec<Finding>) {
+    let req = r.cortex.required.clone().unwrap_or_default();
+    let parse = |v: &Option<String>| v.as_deref().and_then(|v| semver::Version::parse(v).ok());
+    let shared = parse(&req.minimum_version);
+    let cli = parse(&req.cli_minimum_version).or_else(|| shared.clone());
+    let desktop = parse(&req.desktop_minimum_version).or_else(|| shared.clone());
+
+    // One shared value against two version lines (CLI 1.2.x, Desktop 1.21.x).
+    if let Some(v) = &shared
+        && req.cli_minimum_version.is_none()
+        && (v.major, v.minor) >= DESKTOP_LINE
+    {
+        out.push(
+            finding(Code::SharedMinimumVersion, format!("`minimum_version = \"{v}\"` is on Desktop's version line (1.21.x) and also applies to the CLI, whose versions are 1.2.x: it would stop every CLI from starting"), doc, "/cortex/required/minimum_version")
+                .help("set `cli_minimum_version` and `desktop_minimum_version` separately"),
+        );
+    }
+
+    let embed = r.cortex.managed_settings_base64_enabled == Some(true);
+    for (need, used) in KEY_NEEDS.iter().zip([embed]) {
+        if !used {
+            continue;
+        }
+        for (client, have, want) in [("CLI", &cli, need.cli), ("Desktop", &desktop, need.desktop)] {
+            let (Some(have), Some(want)) = (have, want) else {
+                continue;
+            };
+            let want_v = semver::Version::parse(want).expect("the table holds versions");
+            if *have < want_v {
+                let ptr = if doc.spans.contains_key(need.pointer) {
+                    need.pointer
+                } else {
+                    "/cortex/required"
+                };
+                out.push(
+                    finding(Code::KeyNeedsNewerClient, format!("{} needs Cortex Code {client} {want} or later, but the profile's minimum {client} version is {have}", need.what), doc, ptr)
+                        .help(format!("raise the {client} minimum to {want}, or accept that older clients ignore it")),
+                );
+            }
+        }
+    }
 }

@@ -164,6 +164,12 @@ pub struct Cortex {
     /// `CortexEnabled`). Default true.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
+    /// MDM key `CortexManagedSettingsBase64Enabled` (plist bool on macOS, `REG_DWORD`
+    /// 1/0 on Windows): whether Cortex Code applies the whole `managed-settings.json`
+    /// the MDM embeds as `CortexManagedSettingsBase64`. Written only when set. Reading
+    /// the embedded policy on Windows needs Cortex Code CLI 1.2.0 or later.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub managed_settings_base64_enabled: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub permissions: Option<Permissions>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

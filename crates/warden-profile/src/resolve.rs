@@ -332,6 +332,17 @@ impl ResolvedProfile {
                 out.enabled = Some(enabled);
             }
         }
+        // Turning the embedded policy off where the base turned it on loosens.
+        if let Some(embed) = c.managed_settings_base64_enabled {
+            if !is_base && !embed && out.managed_settings_base64_enabled == Some(true) {
+                widen(
+                    "/cortex/managed_settings_base64_enabled",
+                    "`managed_settings_base64_enabled = false` switches off the base profile's embedded policy".into(),
+                );
+            } else {
+                out.managed_settings_base64_enabled = Some(embed);
+            }
+        }
         if let Some(p) = &c.permissions {
             let base = out.permissions.get_or_insert_with(Permissions::default);
             extend_unique(

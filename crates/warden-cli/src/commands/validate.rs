@@ -27,6 +27,10 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode, CliError> {
     // Every core, each base read once; results come back in the order of `files`.
     for loaded in ProfileLoader::new(&FsLoader).load_all(&files) {
         all.extend(loaded.findings);
+        // Size limits, measured on the compiled values so `compile` never fails on one.
+        if let Some(p) = &loaded.profile {
+            all.extend(warden_compile::limits::findings(p));
+        }
         for (name, text) in loaded.sources.iter() {
             sources.insert(name, text);
         }
