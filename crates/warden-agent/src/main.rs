@@ -127,7 +127,7 @@ impl From<PlatformArg> for Platform {
 }
 
 /// The whole program; `warden-agentw` runs it too.
-pub fn main() -> ExitCode {
+pub(crate) fn main() -> ExitCode {
     let cli = Cli::parse();
     let (output, code) = match cli.command {
         Command::Check(args) => run(&args, false),
