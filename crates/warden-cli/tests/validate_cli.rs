@@ -187,7 +187,8 @@ fn output_order_is_deterministic_with_many_files() {
     assert_eq!(first, again);
     let mut reversed: Vec<&str> = vec!["validate", "--format", "json"];
     reversed.extend(files.iter().rev().map(String::as_str));
-    reversed.push(dir.join("000-org.toml").to_str().unwrap());
+    let org = dir.join("000-org.toml");
+    reversed.push(org.to_str().unwrap());
     let (_, backwards, _) = warden(&reversed);
     assert_eq!(first, backwards);
 

@@ -2,7 +2,6 @@
 //! Python's XML parser, and the install scripts' invariants.
 
 use std::path::PathBuf;
-use std::process::Command;
 
 const TASKS: [(&str, &str); 2] = [
     ("warden-agent-system", "tasks/warden-agent-system.xml"),

@@ -1,15 +1,18 @@
 //! Reading generated SQL back: statements, blocks and statement shapes.
 
+// Each test binary that includes this module uses a part of it.
+#![allow(dead_code)]
+
 /// One statement of a script: top level, or inside a Snowflake Scripting block.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Statement {
-    pub text: String,
-    pub in_block: bool,
+pub(crate) struct Statement {
+    pub(crate) text: String,
+    pub(crate) in_block: bool,
 }
 
 /// A script split into its top-level statements and blocks. Comment lines are
 /// dropped; a block is `EXECUTE IMMEDIATE $$` … `$$;`, its body returned whole.
-pub fn split(script: &str) -> (Vec<String>, Vec<String>) {
+pub(crate) fn split(script: &str) -> (Vec<String>, Vec<String>) {
     let mut statements = Vec::new();
     let mut blocks = Vec::new();
     let mut buf = String::new();
@@ -44,7 +47,7 @@ pub fn split(script: &str) -> (Vec<String>, Vec<String>) {
 }
 
 /// The SQL statements inside a block body (declarations and control flow dropped).
-pub fn block_statements(body: &str) -> Vec<String> {
+pub(crate) fn block_statements(body: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut buf = String::new();
     let mut section = "";
@@ -76,7 +79,7 @@ pub fn block_statements(body: &str) -> Vec<String> {
 }
 
 /// Every statement of a script, blocks opened.
-pub fn all_statements(script: &str) -> Vec<Statement> {
+pub(crate) fn all_statements(script: &str) -> Vec<Statement> {
     let (top, blocks) = split(script);
     let mut out: Vec<Statement> = top
         .into_iter()
@@ -96,7 +99,7 @@ pub fn all_statements(script: &str) -> Vec<Statement> {
 
 /// A statement's shape: quoted identifiers become `ID`, string literals `STR`,
 /// numbers `NUM`, a run of list items `X, X, …` one `X…`, and whitespace one space.
-pub fn shape(stmt: &str) -> String {
+pub(crate) fn shape(stmt: &str) -> String {
     let mut tokens: Vec<String> = Vec::new();
     let chars: Vec<char> = stmt.chars().collect();
     let mut i = 0;
