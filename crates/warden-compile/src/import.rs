@@ -479,7 +479,20 @@ pub fn from_mdm_keys(keys: &[(String, Value)]) -> (Value, Vec<ImportNote>) {
                     .as_str()
                     .and_then(|s| serde_json::from_str::<Value>(s).ok())
                 {
-                    Some(o) if o.is_object() => set(&mut root, &["auth", "accounts"], o),
+                    // The MDM value maps an account to its list; the file wraps the list
+                    // in `{"allowedMethods": …}`.
+                    Some(Value::Object(m)) => {
+                        let wrapped: Map<String, Value> = m
+                            .into_iter()
+                            .map(|(acct, v)| match v {
+                                Value::Array(_) => {
+                                    (acct, serde_json::json!({ "allowedMethods": v }))
+                                }
+                                other => (acct, other),
+                            })
+                            .collect();
+                        set(&mut root, &["auth", "accounts"], Value::Object(wrapped));
+                    }
                     _ => bad(&mut notes),
                 }
             }
