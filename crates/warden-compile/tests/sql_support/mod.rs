@@ -167,5 +167,11 @@ pub(crate) fn shape(stmt: &str) -> String {
             out.push(t);
         }
     }
+    // A one-item list `( X )` is a list too: `( X… )`.
+    for i in 1..out.len().saturating_sub(1) {
+        if out[i - 1] == "(" && out[i + 1] == ")" && (out[i] == "STR" || out[i] == "ID") {
+            out[i] = format!("{}…", out[i]);
+        }
+    }
     out.join(" ")
 }
