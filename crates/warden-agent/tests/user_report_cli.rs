@@ -71,14 +71,15 @@ fn bundle(required: &str) -> Vec<u8> {
         .profile
         .expect("the example profile loads");
     let ts = |t: &str| parse_utc(t).unwrap();
-    let mut modes = EndpointModes::default();
-    modes.managed_settings = RuleMode::Audit;
-    modes.required_connection = RuleMode::Audit;
-    modes.default_connection = RuleMode::Audit;
-    modes.role = RuleMode::Audit;
-    modes.forbidden_connections = RuleMode::Audit;
-    modes.plaintext_secrets = RuleMode::Audit;
-    modes.file_modes = RuleMode::Audit;
+    let modes = EndpointModes {
+        managed_settings: RuleMode::Audit,
+        required_connection: RuleMode::Audit,
+        default_connection: RuleMode::Audit,
+        role: RuleMode::Audit,
+        forbidden_connections: RuleMode::Audit,
+        plaintext_secrets: RuleMode::Audit,
+        file_modes: RuleMode::Audit,
+    };
     let mut policy = p.policy;
     policy.required_connection = Some(required.to_owned());
     let statement: Statement = warden_trust::PolicyStatement {

@@ -347,14 +347,12 @@ pub fn import_settings(settings: &Value, id: &str, name: &str) -> Imported {
             false,
         );
     }
-    if top.contains_key("tenant") || top.contains_key("auth") {
-        if !top.contains_key("enabled") {
-            out.note(
-                "enabled",
-                "absent; with account or auth controls Warden writes `enabled: true`",
-                false,
-            );
-        }
+    if (top.contains_key("tenant") || top.contains_key("auth")) && !top.contains_key("enabled") {
+        out.note(
+            "enabled",
+            "absent; with account or auth controls Warden writes `enabled: true`",
+            false,
+        );
     }
     finish(out)
 }

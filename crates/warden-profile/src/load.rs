@@ -30,10 +30,14 @@ use crate::{Loaded, MAX_EXTENDS_DEPTH, SourceLoader, exceptions, lints, schema};
 pub struct ProfileLoader<'a, L: SourceLoader + ?Sized> {
     source: &'a L,
     /// Canonical path → that file's layer, or why it could not be read.
-    layers: Mutex<HashMap<PathBuf, Arc<OnceLock<Result<Layer, String>>>>>,
+    layers: Mutex<HashMap<PathBuf, LayerCell>>,
     /// The day (`YYYY-MM-DD`) against which lint exceptions' expiry is judged.
     today: String,
 }
+
+/// A file's layer, filled by the first thread that asks for it, or why the file
+/// could not be read.
+type LayerCell = Arc<OnceLock<Result<Layer, String>>>;
 
 /// One file on its own: everything that depends on its bytes alone.
 #[derive(Debug, Clone)]
@@ -179,7 +183,7 @@ impl<'a, L: SourceLoader + ?Sized> ProfileLoader<'a, L> {
 
     /// The layer of the file at `path`, read and checked on first use only. Two
     /// threads asking for the same new file wait for one reading.
-    fn layer(&self, path: &Path, canonical: &Path) -> Arc<OnceLock<Result<Layer, String>>> {
+    fn layer(&self, path: &Path, canonical: &Path) -> LayerCell {
         let cell = {
             let mut layers = self.layers.lock().unwrap_or_else(PoisonError::into_inner);
             Arc::clone(layers.entry(canonical.to_path_buf()).or_default())
