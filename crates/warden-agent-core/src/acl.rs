@@ -74,17 +74,17 @@ impl Icacls {
             Err(io::Error::other(format!("icacls exited with {status}")))
         }
     }
-}
 
-#[cfg(windows)]
-impl DirectoryAcl for Icacls {
-    fn restrict(&self, dir: &Path, file: &Path) -> io::Result<bool> {
+    /// Make `dir` the administrators' own: no inherited entries, no explicit grants
+    /// to Everyone, Authenticated Users, Users or CREATOR OWNER, full control for
+    /// SYSTEM and Administrators, `users` (an icacls grant for BUILTIN\Users) for
+    /// Users, and Administrators as owner.
+    fn own_dir(dir: &Path, users: &'static str) -> io::Result<()> {
         use std::ffi::OsStr;
         let d = dir.as_os_str();
         let s = |t: &'static str| OsStr::new(t);
         // Drop inherited entries (CREATOR OWNER, Users write from %ProgramData%).
         Self::run(&[d, s("/inheritance:r")])?;
-        // Everyone, Authenticated Users, Users, CREATOR OWNER: remove explicit grants.
         Self::run(&[
             d,
             s("/remove:g"),
@@ -93,44 +93,33 @@ impl DirectoryAcl for Icacls {
             s("*S-1-5-32-545"),
             s("*S-1-3-0"),
         ])?;
-        // SYSTEM and Administrators full control, Users read and execute.
         Self::run(&[
             d,
             s("/grant:r"),
             s("*S-1-5-18:(OI)(CI)F"),
             s("*S-1-5-32-544:(OI)(CI)F"),
-            s("*S-1-5-32-545:(OI)(CI)RX"),
+            s(users),
         ])?;
-        Self::run(&[d, s("/setowner"), s("*S-1-5-32-544")])?;
+        Self::run(&[d, s("/setowner"), s("*S-1-5-32-544")])
+    }
+}
+
+#[cfg(windows)]
+impl DirectoryAcl for Icacls {
+    fn restrict(&self, dir: &Path, file: &Path) -> io::Result<bool> {
+        // Users read and execute, inherited by what the folder holds.
+        Self::own_dir(dir, "*S-1-5-32-545:(OI)(CI)RX")?;
         if file.exists() {
-            Self::run(&[file.as_os_str(), s("/reset")])?;
+            Self::run(&[file.as_os_str(), std::ffi::OsStr::new("/reset")])?;
         }
         Ok(true)
     }
 
     fn restrict_private(&self, dir: &Path, files: &[&Path]) -> io::Result<bool> {
         use std::ffi::OsStr;
-        let d = dir.as_os_str();
         let s = |t: &'static str| OsStr::new(t);
-        Self::run(&[d, s("/inheritance:r")])?;
-        Self::run(&[
-            d,
-            s("/remove:g"),
-            s("*S-1-1-0"),
-            s("*S-1-5-11"),
-            s("*S-1-5-32-545"),
-            s("*S-1-3-0"),
-        ])?;
-        // SYSTEM and Administrators full control of the folder and what it holds;
         // Users may list the folder only, so the lock file cannot be opened by them.
-        Self::run(&[
-            d,
-            s("/grant:r"),
-            s("*S-1-5-18:(OI)(CI)F"),
-            s("*S-1-5-32-544:(OI)(CI)F"),
-            s("*S-1-5-32-545:RX"),
-        ])?;
-        Self::run(&[d, s("/setowner"), s("*S-1-5-32-544")])?;
+        Self::own_dir(dir, "*S-1-5-32-545:RX")?;
         for file in files.iter().filter(|f| f.exists()) {
             Self::run(&[file.as_os_str(), s("/reset")])?;
             Self::run(&[file.as_os_str(), s("/setowner"), s("*S-1-5-32-544")])?;

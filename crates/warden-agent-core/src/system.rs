@@ -126,22 +126,20 @@ fn anchored_state(
 /// The state user mode may reuse: the system state when it can be trusted (see
 /// [`enforce`]), else nothing. `owner_uid` is the owner the state must have.
 pub fn state_for_user(paths: &Paths, owner_uid: u32) -> State {
-    let acl = crate::acl::native();
-    let opts = SystemOptions {
-        paths: paths.clone(),
-        clock: Timestamp::UNIX_EPOCH,
-        owner_uid,
-        registry: None,
-        acl: acl.as_ref(),
-        pace: None,
-        lock_wait: Duration::ZERO,
-    };
-    trusted_state(&opts, &mut Vec::new()).unwrap_or_default()
+    read_trusted_state(paths, owner_uid, &mut Vec::new())
 }
 
 /// The `state-untrusted` finding for the state at `paths`, if it cannot be trusted
 /// (for `status`, which must not show what someone else wrote).
 pub fn untrusted_state(paths: &Paths, owner_uid: u32) -> Option<Finding> {
+    let mut findings = Vec::new();
+    read_trusted_state(paths, owner_uid, &mut findings);
+    findings.into_iter().next()
+}
+
+/// [`trusted_state`] for a reader that writes nothing and needs no clock or
+/// registry: the trusted state, or the default one, with the reasons in `findings`.
+fn read_trusted_state(paths: &Paths, owner_uid: u32, findings: &mut Vec<Finding>) -> State {
     let acl = crate::acl::native();
     let opts = SystemOptions {
         paths: paths.clone(),
@@ -152,9 +150,7 @@ pub fn untrusted_state(paths: &Paths, owner_uid: u32) -> Option<Finding> {
         pace: None,
         lock_wait: Duration::ZERO,
     };
-    let mut findings = Vec::new();
-    let _ = trusted_state(&opts, &mut findings);
-    findings.into_iter().next()
+    trusted_state(&opts, findings).unwrap_or_default()
 }
 
 /// Verify and compare without writing anything.
