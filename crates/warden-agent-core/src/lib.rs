@@ -20,3 +20,4 @@ pub mod state;
 pub mod system;
 pub mod trust;
 pub mod user;
+pub mod user_result;

@@ -158,6 +158,10 @@ pub struct Report {
     /// User mode only: `snowflake_dir`, `default_connection`, `required_connection`.
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub user: Option<UserSummary>,
+    /// System mode, when asked (`--console-user`): the console user's last recorded
+    /// user-mode result.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub console_user: Option<crate::user_result::ConsoleUser>,
 }
 
 /// The endpoint rule (`[endpoint]` key of the profile) a finding code belongs to, as the
@@ -243,6 +247,7 @@ impl Report {
             findings,
             connections: None,
             user: None,
+            console_user: None,
         }
     }
 
@@ -260,7 +265,7 @@ impl Report {
         }
     }
 
-    fn open_codes(&self) -> Vec<&str> {
+    pub(crate) fn open_codes(&self) -> Vec<&str> {
         let mut codes: Vec<&str> = self
             .findings
             .iter()
@@ -288,8 +293,8 @@ impl Report {
                 s.push('\n');
                 s
             }
-            Format::Jamf => format!("<result>{}</result>\n", self.one_line()),
-            Format::Intune => format!("{}\n", self.one_line()),
+            Format::Jamf => format!("<result>{}</result>\n", self.mdm_line()),
+            Format::Intune => format!("{}\n", self.mdm_line()),
             Format::IntuneCompliance => {
                 let mut s = serde_json::to_string(&self.intune_compliance())
                     .expect("discovery values serialize");
@@ -315,6 +320,15 @@ impl Report {
         m.insert(k::COMPLIANT.into(), (self.exit_code() == 0).into());
         m.insert(k::OPEN_ERRORS.into(), self.open_codes().join(", ").into());
         m
+    }
+
+    /// The MDM line: this run's verdict, then the console user's last user-mode
+    /// result when one was asked for (`compliant (acme #7); user alice: compliant (…)`).
+    fn mdm_line(&self) -> String {
+        match &self.console_user {
+            Some(user) => format!("{}; {}", self.one_line(), user.one_line()),
+            None => self.one_line(),
+        }
     }
 
     /// `compliant (acme-baseline #7)`, `non-compliant: a, b (acme-baseline #7)`,
@@ -388,6 +402,9 @@ impl Report {
             ));
         }
         s.push_str(&format!("{mode} mode: {}\n", self.status_word()));
+        if let Some(user) = &self.console_user {
+            s.push_str(&format!("console {}\n", user.one_line()));
+        }
         s
     }
 }

@@ -9,10 +9,12 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::Parser;
+use warden_agent_args::{Cli, Command, CommonArgs, FormatArg, PlatformArg, RunArgs};
 use warden_agent_core::paths::{Paths, Platform};
 use warden_agent_core::report::{Finding, Format, Mode, Report, Severity};
 use warden_agent_core::system::{self, Status, SystemOptions};
+use warden_agent_core::user_result::{self, ConsoleUser, UserResult};
 use warden_agent_core::{acl, lock, source, user};
 use warden_registry::{PolicyRegistry, RegFileRegistry};
 use warden_trust::Timestamp;
@@ -25,104 +27,21 @@ const PACE_ENV: &str = "WARDEN_AGENT_TEST_PACE_MS";
 /// `--root`.
 const LOCK_WAIT_ENV: &str = "WARDEN_AGENT_TEST_LOCK_WAIT_MS";
 
-#[derive(Debug, Parser)]
-#[command(
-    name = "warden-agent",
-    version,
-    about = "Verify the signed Warden policy bundle and keep this endpoint on it",
-    long_about = "Verify the signed Warden policy bundle and keep this endpoint on it.\n\n\
-        System mode (root/SYSTEM) keeps Cortex Code's managed-settings.json exactly as signed \
-        and reports MDM drift; user mode audits and repairs the user's Snowflake connections.\n\n\
-        Exit codes: 0 compliant, 1 non-compliant, 2 cannot evaluate."
-)]
-struct Cli {
-    #[command(subcommand)]
-    command: Command,
-}
-
-#[derive(Debug, Subcommand)]
-enum Command {
-    /// Verify and report; never writes anything.
-    Check(RunArgs),
-    /// Verify, repair what the policy says to enforce, and report.
-    Enforce(RunArgs),
-    /// Show the policy in force and the last result recorded by system mode.
-    Status(CommonArgs),
-}
-
-#[derive(Debug, Args)]
-struct RunArgs {
-    /// System mode: Cortex Code's managed settings (default when run as root).
-    #[arg(long, conflicts_with = "user")]
-    system: bool,
-    /// User mode: the user's Snowflake connections (default when run as a user).
-    #[arg(long)]
-    user: bool,
-    #[command(flatten)]
-    common: CommonArgs,
-}
-
-#[derive(Debug, Args)]
-struct CommonArgs {
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = FormatArg::Text)]
-    format: FormatArg,
-    /// Relocate every system path under DIR (for testing; no real path is touched).
-    #[arg(long, value_name = "DIR")]
-    root: Option<PathBuf>,
-    /// The home directory user mode audits (default: $HOME).
-    #[arg(long, value_name = "DIR")]
-    home: Option<PathBuf>,
-    /// Evaluate at this RFC 3339 UTC time instead of the clock (with --root only, and
-    /// a root that holds no real system path).
-    #[arg(long, hide = true, value_name = "RFC3339", requires = "root")]
-    now: Option<String>,
-    /// Use another OS's layout and MDM channel (with --root only).
-    #[arg(long, hide = true, value_enum, requires = "root")]
-    platform: Option<PlatformArg>,
-    /// Stand-in for the Windows registry: .reg files applied in order (with --root only).
-    #[arg(long, hide = true, value_name = "FILE", requires = "root")]
-    registry_file: Vec<PathBuf>,
-}
-
-#[derive(Debug, Clone, Copy, ValueEnum)]
-enum FormatArg {
-    Text,
-    Json,
-    /// A Jamf Pro extension attribute: `<result>…</result>`.
-    Jamf,
-    /// One line for Intune remediation output.
-    Intune,
-    /// The JSON an Intune custom compliance discovery script returns.
-    IntuneCompliance,
-}
-
-impl From<FormatArg> for Format {
-    fn from(f: FormatArg) -> Self {
-        match f {
-            FormatArg::Text => Format::Text,
-            FormatArg::Json => Format::Json,
-            FormatArg::Jamf => Format::Jamf,
-            FormatArg::Intune => Format::Intune,
-            FormatArg::IntuneCompliance => Format::IntuneCompliance,
-        }
+fn format_of(f: FormatArg) -> Format {
+    match f {
+        FormatArg::Text => Format::Text,
+        FormatArg::Json => Format::Json,
+        FormatArg::Jamf => Format::Jamf,
+        FormatArg::Intune => Format::Intune,
+        FormatArg::IntuneCompliance => Format::IntuneCompliance,
     }
 }
 
-#[derive(Debug, Clone, Copy, ValueEnum)]
-enum PlatformArg {
-    Macos,
-    Windows,
-    Linux,
-}
-
-impl From<PlatformArg> for Platform {
-    fn from(p: PlatformArg) -> Self {
-        match p {
-            PlatformArg::Macos => Platform::MacOs,
-            PlatformArg::Windows => Platform::Windows,
-            PlatformArg::Linux => Platform::Linux,
-        }
+fn platform_of(p: PlatformArg) -> Platform {
+    match p {
+        PlatformArg::Macos => Platform::MacOs,
+        PlatformArg::Windows => Platform::Windows,
+        PlatformArg::Linux => Platform::Linux,
     }
 }
 
@@ -222,9 +141,7 @@ fn test_millis(common: &CommonArgs, var: &str) -> Option<Duration> {
 }
 
 fn paths(common: &CommonArgs) -> Paths {
-    let platform = common
-        .platform
-        .map_or_else(Platform::current, Platform::from);
+    let platform = common.platform.map_or_else(Platform::current, platform_of);
     Paths::system(platform, common.root.as_deref())
 }
 
@@ -256,7 +173,7 @@ fn registry(common: &CommonArgs) -> Result<Option<Box<dyn PolicyRegistry>>, Find
 
 fn run(args: &RunArgs, enforce: bool) -> (String, u8) {
     let common = &args.common;
-    let format = Format::from(common.format);
+    let format = format_of(common.format);
     let as_root = system::running_as_root();
     let mode = if args.system || (!args.user && as_root) {
         Mode::System
@@ -274,6 +191,7 @@ fn run(args: &RunArgs, enforce: bool) -> (String, u8) {
         }
     };
     let paths = paths(common);
+    let platform = paths.platform;
     let registry = registry.as_deref();
     let report = match mode {
         Mode::System => {
@@ -287,39 +205,64 @@ fn run(args: &RunArgs, enforce: bool) -> (String, u8) {
                 pace: test_millis(common, PACE_ENV),
                 lock_wait: test_millis(common, LOCK_WAIT_ENV).unwrap_or(lock::DEFAULT_WAIT),
             };
-            if enforce {
+            let mut report = if enforce {
                 system::enforce(&opts)
             } else {
                 system::check(&opts)
+            };
+            if let (Some(name), Some(home)) = (&args.console_user, &args.console_home) {
+                report.console_user = Some(ConsoleUser::read(platform, name, home));
             }
+            report
         }
-        Mode::User => match source::load_for_user(&paths, registry, now, owner_uid(common)) {
-            Err(findings) => Report::cannot_evaluate(Mode::User, findings),
-            Ok(user_policy) => {
-                let policy = &user_policy.policy;
-                let Some(home) = common.home.clone().or_else(home_dir) else {
-                    let finding = Finding::new(
-                        "no-home",
-                        Severity::Error,
-                        "no home directory: pass --home or set HOME",
-                    );
-                    let report = Report::cannot_evaluate(Mode::User, vec![finding]);
-                    return (report.render(format), report.exit_code());
-                };
-                let opts = user::UserOptions {
-                    home,
-                    env: std::env::vars().collect::<BTreeMap<_, _>>(),
-                    running_as_root: as_root,
-                };
-                user_policy.annotate(if enforce {
-                    user::enforce(policy, &opts)
+        Mode::User => {
+            let Some(home) = common.home.clone().or_else(home_dir) else {
+                let finding = Finding::new(
+                    "no-home",
+                    Severity::Error,
+                    "no home directory: pass --home or set HOME",
+                );
+                let report = Report::cannot_evaluate(Mode::User, vec![finding]);
+                return (report.render(format), report.exit_code());
+            };
+            let opts = user::UserOptions {
+                home,
+                env: std::env::vars().collect::<BTreeMap<_, _>>(),
+                running_as_root: as_root,
+            };
+            let mut report = match source::load_for_user(&paths, registry, now, owner_uid(common)) {
+                Err(findings) => Report::cannot_evaluate(Mode::User, findings),
+                Ok(user_policy) => user_policy.annotate(if enforce {
+                    user::enforce(&user_policy.policy, &opts)
                 } else {
-                    user::check(policy, &opts)
-                })
+                    user::check(&user_policy.policy, &opts)
+                }),
+            };
+            if enforce {
+                record_user_result(&mut report, platform, &opts, now);
             }
-        },
+            report
+        }
     };
     (report.render(format), report.exit_code())
+}
+
+/// `enforce --user` leaves its summary where the system job reads it; a failure to do
+/// so is a warning, never a change of verdict.
+fn record_user_result(
+    report: &mut Report,
+    platform: Platform,
+    opts: &user::UserOptions,
+    now: Timestamp,
+) {
+    let result = UserResult::of(report, now);
+    if let Err(e) = user_result::record(platform, &opts.home, &result, opts.running_as_root) {
+        report.findings.push(Finding::new(
+            "user-result-not-recorded",
+            Severity::Warning,
+            format!("{e}; the MDM will not see this run"),
+        ));
+    }
 }
 
 fn home_dir() -> Option<PathBuf> {
@@ -330,7 +273,7 @@ fn home_dir() -> Option<PathBuf> {
 }
 
 fn status(common: &CommonArgs) -> (String, u8) {
-    let format = Format::from(common.format);
+    let format = format_of(common.format);
     let paths = paths(common);
     let refusal = check_root(common)
         .err()
@@ -346,17 +289,5 @@ fn status(common: &CommonArgs) -> (String, u8) {
             let report = Report::cannot_evaluate(Mode::System, vec![finding]);
             (report.render(format), report.exit_code())
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use clap::CommandFactory;
-
-    use super::*;
-
-    #[test]
-    fn cli_is_consistent() {
-        Cli::command().debug_assert();
     }
 }

@@ -154,8 +154,15 @@ impl Endpoint {
     }
 
     fn check(&self) -> Value {
+        let out = self.run(&["check", "--user", "--format", "json"]);
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"))
+    }
+
+    /// The agent's stdout for `args`, on this endpoint's root and home.
+    fn run(&self, args: &[&str]) -> String {
         let o = Command::new(env!("CARGO_BIN_EXE_warden-agent"))
-            .args(["check", "--user", "--format", "json", "--now", NOW])
+            .args(args)
+            .args(["--now", NOW])
             .args(["--platform", "linux", "--root"])
             .arg(self.root.path())
             .arg("--home")
@@ -167,9 +174,88 @@ impl Endpoint {
             .env_remove("XDG_CONFIG_HOME")
             .output()
             .unwrap();
-        let out = String::from_utf8(o.stdout).unwrap();
-        serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"))
+        String::from_utf8(o.stdout).unwrap()
     }
+
+    fn record(&self) -> PathBuf {
+        self.home
+            .path()
+            .join(".local/state/warden/last-user-result.json")
+    }
+
+    /// System mode's Jamf line with the console user `alice` at this endpoint's home.
+    fn jamf_line(&self) -> String {
+        let home = self.home.path().display().to_string();
+        let line = self.run(&[
+            "check",
+            "--system",
+            "--format",
+            "jamf",
+            "--console-user",
+            "alice",
+            "--console-home",
+            &home,
+        ]);
+        let (_system, user) = line
+            .split_once("; user alice: ")
+            .unwrap_or_else(|| panic!("no console user in {line:?}"));
+        user.trim_end_matches("</result>\n").to_owned()
+    }
+}
+
+#[test]
+fn system_mode_reports_the_console_users_last_enforce_in_the_same_line() {
+    // Corpus file 20 connects to an account the baseline does not allow.
+    let (prefix, file) = corpus().into_iter().find(|(p, _)| p == "20").unwrap();
+    let e = Endpoint::new("snowflake");
+    e.stage(&prefix, &file);
+
+    // `check --user` records nothing; the system line says so.
+    e.run(&["check", "--user"]);
+    assert!(!e.record().exists());
+    assert_eq!(e.jamf_line(), "no result recorded");
+
+    // `enforce --user` records its verdict, 0600, for the system job.
+    e.run(&["enforce", "--user"]);
+    let mode = std::fs::metadata(e.record()).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
+    let recorded: Value = serde_json::from_slice(&std::fs::read(e.record()).unwrap()).unwrap();
+    assert_eq!(recorded["schema"], "warden.user-result/v1");
+    assert_eq!(recorded["recorded_at"], NOW);
+    let line = e.jamf_line();
+    assert!(
+        line.starts_with("non-compliant: ") && line.contains("account-denied"),
+        "{line}"
+    );
+    assert!(
+        line.ends_with(&format!("(acme-baseline #7, {NOW})")),
+        "{line}"
+    );
+
+    // The JSON report carries the same facts.
+    let home = e.home.path().display().to_string();
+    let json: Value = serde_json::from_str(&e.run(&[
+        "check",
+        "--system",
+        "--format",
+        "json",
+        "--console-user",
+        "alice",
+        "--console-home",
+        &home,
+    ]))
+    .unwrap();
+    assert_eq!(json["console_user"]["name"], "alice", "{json:#}");
+    assert_eq!(json["console_user"]["status"], "non-compliant", "{json:#}");
+    assert_eq!(json["console_user"]["result"]["exit_code"], 1, "{json:#}");
+
+    // A record someone else could have rewritten is not taken.
+    std::fs::set_permissions(e.record(), std::fs::Permissions::from_mode(0o666)).unwrap();
+    let line = e.jamf_line();
+    assert!(
+        line.starts_with("result not trusted: ") && line.contains("writable by others"),
+        "{line}"
+    );
 }
 
 #[test]

@@ -754,7 +754,7 @@ from the verified bundle and keeps its ACL safe, for clients that read only the 
 | `Registry.pol` | the same values for a GPO's `Machine` folder (PReg format). Group Policy removes what the GPO's previous file set before applying a new one. |
 | `CortexCode.admx`, `en-US/CortexCode.adml` | Group Policy template declaring every Cortex Code policy. The same file for every profile; the values to enter are in the table above. **Group Policy only**: Intune's ADMX ingestion cannot write below `Software\\Policies\\Microsoft`, so with Intune use the remediation scripts. |
 | `WardenAgent.admx`, `en-US/WardenAgent.adml` | Group Policy template for the agent's bundle and serial; the same file for every profile. |
-| `intune/detect.ps1` | Intune Remediations detection: exits 1 when the registry values differ from this profile's, when the agent is missing, or when `warden-agent check --format intune` is not compliant; prints one line. |
+| `intune/detect.ps1` | Intune Remediations detection: exits 1 when the registry values differ from this profile's, when the agent is missing, or when `warden-agent check --format intune` is not compliant; prints one line: the system verdict, then the console user's last user-mode result. |
 | `intune/remediate.ps1` | Intune Remediations remediation: writes the values (removing stale ones) through the 64-bit registry view, then runs `warden-agent enforce --system`. |
 | `intune/install.ps1` | Intune platform script for the first install: writes the values and runs the agent if it is already there. It installs no program: deploy the agent package (`packaging/windows/install.ps1`, as a Win32 app) separately; the agent's startup task applies the policy once installed. |
 

@@ -103,12 +103,40 @@ fn fake_agent(dir: &Path, body: &str) -> PathBuf {
     path
 }
 
+/// Runs the extension attribute with no one at the console.
 fn extension_attribute(agent: &Path) -> Output {
+    extension_attribute_for(agent, "", "")
+}
+
+fn extension_attribute_for(agent: &Path, user: &str, home: &str) -> Output {
     Command::new("sh")
         .arg(packaging().join("jamf-extension-attribute.sh"))
         .env("WARDEN_AGENT", agent)
+        .env("WARDEN_CONSOLE_USER", user)
+        .env("WARDEN_CONSOLE_HOME", home)
         .output()
         .unwrap()
+}
+
+#[test]
+fn extension_attribute_asks_for_the_console_users_result() {
+    let dir = tempfile::tempdir().unwrap();
+    // The fake agent prints the arguments it was given.
+    let agent = fake_agent(dir.path(), r#"echo "<result>$*</result>""#);
+    let out = extension_attribute_for(&agent, "alice", "/Users/alice smith");
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        "<result>check --format jamf --console-user alice --console-home /Users/alice smith</result>\n"
+    );
+    // Nobody at the console (the login window): the system verdict alone.
+    for user in ["", "root", "loginwindow"] {
+        let out = extension_attribute_for(&agent, user, "/var/root");
+        assert_eq!(
+            String::from_utf8(out.stdout).unwrap(),
+            "<result>check --format jamf</result>\n",
+            "{user:?}"
+        );
+    }
 }
 
 #[test]

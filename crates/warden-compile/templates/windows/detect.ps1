@@ -3,7 +3,10 @@
 # values below are the signed policy, do not edit.
 # Exits 1 (run the remediation) when the policy values under HKLM differ from this
 # profile's, when warden-agent is missing, or when `warden-agent check --format intune`
-# reports non-compliance; prints one line (at most 2,048 characters) for the Intune report.
+# reports non-compliance; prints one line (at most 2,048 characters) for the Intune report:
+# the system verdict, then the last result user mode recorded for the console user.
+# Only the system verdict decides the exit code (the remediation cannot repair a user's
+# connection files; the user's logon task does).
 # Run as SYSTEM ("Run this script using the logged-on credentials": No).
 
 Set-StrictMode -Version Latest
@@ -38,9 +41,25 @@ if (-not (Test-Path -LiteralPath $Agent -PathType Leaf)) {
     Write-Report ('NON-COMPLIANT: warden-agent is not installed at ' + $Agent)
     exit 1
 }
+# The user at the console (none at the sign-in screen) and their profile folder, so the
+# line also carries that user's last user-mode result.
+$ConsoleArgs = @()
+try {
+    $consoleUser = (Get-CimInstance -ClassName Win32_ComputerSystem).UserName
+    if ($consoleUser) {
+        $account = New-Object System.Security.Principal.NTAccount($consoleUser)
+        $sid = $account.Translate([System.Security.Principal.SecurityIdentifier]).Value
+        $userProfile = Get-CimInstance -ClassName Win32_UserProfile -Filter ("SID='" + $sid + "'")
+        if ($null -ne $userProfile -and $userProfile.LocalPath) {
+            $ConsoleArgs = @('--console-user', $consoleUser, '--console-home', $userProfile.LocalPath)
+        }
+    }
+} catch {
+    $ConsoleArgs = @()
+}
 # A native command's exit code is not an error; keep its stderr out of the error stream.
 $ErrorActionPreference = 'Continue'
-$lines = @(& $Agent check --format intune)
+$lines = @(& $Agent check --format intune @ConsoleArgs)
 $code = $LASTEXITCODE
 $ErrorActionPreference = 'Stop'
 if ($lines.Count -gt 0) {
