@@ -34,7 +34,7 @@ pub(crate) use error::CliError;
 /// Compile one reviewed policy profile into everything needed to govern Snowflake
 /// Cortex Code across a fleet.
 #[derive(Debug, Parser)]
-#[command(name = "warden", version, about, max_term_width = 100)]
+#[command(name = "warden", version, max_term_width = 100)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -65,6 +65,10 @@ enum Command {
     Trust(commands::trust::TrustCommand),
     /// Verify a signed policy bundle against a trust root
     Verify(commands::verify::Args),
+    /// Print shell completions for warden or warden-agent
+    Completions(commands::completions::Args),
+    /// Print the manual page of warden or warden-agent, or write every page to a folder
+    Man(commands::man::Args),
 }
 
 fn main() -> ExitCode {
@@ -81,6 +85,8 @@ fn main() -> ExitCode {
         Command::Keygen(args) => commands::keygen::run(args),
         Command::Trust(cmd) => commands::trust::run(cmd),
         Command::Verify(args) => commands::verify::run(args),
+        Command::Completions(args) => commands::completions::run(args),
+        Command::Man(args) => commands::man::run(args),
     };
     match result {
         Ok(code) => code,
