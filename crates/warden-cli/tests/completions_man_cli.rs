@@ -2,10 +2,9 @@
 //! shell parses its completion script without running it, PowerShell's by an
 //! independent parser (`tree-sitter-powershell`), and `man` renders every page.
 
-use std::io::Write as _;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
-use warden_testkit::{require_python_module, require_tool, run_binary};
+use warden_testkit::{require_python_module, require_tool, run_binary, stdout_with_input};
 
 const WARDEN: &str = env!("CARGO_BIN_EXE_warden");
 const PROGRAMS: [&str; 2] = ["warden", "warden-agent"];
@@ -17,29 +16,8 @@ fn generated(args: &[&str]) -> String {
     out
 }
 
-/// Feeds `input` to `cmd`'s stdin and asserts it exits 0; returns its stdout.
 fn piped(cmd: &mut Command, input: &str) -> String {
-    let mut child = cmd
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot run {:?}: {e}", cmd.get_program()));
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "{:?} failed ({}): {}",
-        cmd.get_program(),
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
+    stdout_with_input(cmd, input.as_bytes())
 }
 
 #[test]

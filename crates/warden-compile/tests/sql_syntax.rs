@@ -10,8 +10,7 @@
 mod common;
 mod sql_support;
 
-use std::io::Write;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use sql_support::{all_statements, shape, split};
 
@@ -218,21 +217,11 @@ for text in json.load(sys.stdin):
     out.append(bad)
 json.dump(out, sys.stdout)
 "#;
-    let mut child = Command::new(python)
-        .args(["-c", program])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(payload.as_bytes())
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
-    assert!(output.status.success(), "sqlfluff failed to run");
-    let verdicts: Vec<Vec<String>> = serde_json::from_slice(&output.stdout).unwrap();
+    let output = warden_testkit::stdout_with_input(
+        Command::new(python).args(["-c", program]),
+        payload.as_bytes(),
+    );
+    let verdicts: Vec<Vec<String>> = serde_json::from_str(&output).unwrap();
     assert_eq!(verdicts.len(), texts.len());
     let failures: Vec<String> = texts
         .iter()

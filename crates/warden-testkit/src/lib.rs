@@ -182,9 +182,32 @@ pub fn run_binary(bin: &str, args: &[&str]) -> (i32, String, String) {
 /// Runs a consumer to completion and returns its stdout; panics, showing its stderr,
 /// unless it exits 0.
 pub fn stdout_of(cmd: &mut Command) -> String {
-    let out = cmd
-        .output()
+    finish(cmd, None)
+}
+
+/// [`stdout_of`], with `input` written to the consumer's stdin.
+pub fn stdout_with_input(cmd: &mut Command, input: &[u8]) -> String {
+    finish(cmd, Some(input))
+}
+
+fn finish(cmd: &mut Command, input: Option<&[u8]>) -> String {
+    use std::io::Write as _;
+    use std::process::Stdio;
+    let mut child = cmd
+        .stdin(if input.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
         .unwrap_or_else(|e| panic!("cannot run {:?}: {e}", cmd.get_program()));
+    if let Some(input) = input {
+        // Dropped at the end of the statement, so the consumer sees end of input.
+        child.stdin.take().unwrap().write_all(input).unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
     assert!(
         out.status.success(),
         "{:?} failed ({}): {}",
