@@ -323,7 +323,11 @@ fn top(v: &mut Value) -> &mut plist::Dictionary {
 }
 
 fn first_payload(v: &mut Value) -> &mut plist::Dictionary {
-    top(v).get_mut("PayloadContent").unwrap().as_array_mut().unwrap()[0]
+    top(v)
+        .get_mut("PayloadContent")
+        .unwrap()
+        .as_array_mut()
+        .unwrap()[0]
         .as_dictionary_mut()
         .unwrap()
 }
@@ -336,7 +340,11 @@ fn forced_item(v: &mut Value) -> &mut plist::Dictionary {
         .as_dictionary_mut()
         .unwrap();
     let domain = content.values_mut().next().unwrap();
-    domain.as_dictionary_mut().unwrap().get_mut("Forced").unwrap()
+    domain
+        .as_dictionary_mut()
+        .unwrap()
+        .get_mut("Forced")
+        .unwrap()
         .as_array_mut()
         .unwrap()[0]
         .as_dictionary_mut()
@@ -404,12 +412,18 @@ fn values_outside_apples_range_lists_are_reported() {
 #[test]
 fn common_payload_keys_are_checked_in_every_payload() {
     let p = problems_of(|v| rename(first_payload(v), "PayloadUUID", "PayloadUuid"));
-    assert_reports(&p, "/PayloadContent/0: required key `PayloadUUID` is missing");
+    assert_reports(
+        &p,
+        "/PayloadContent/0: required key `PayloadUUID` is missing",
+    );
     assert_reports(&p, "/PayloadContent/0/PayloadUuid: key not declared");
     let p = problems_of(|v| {
         first_payload(v).insert("PayloadDisplayName".into(), Value::Boolean(true));
     });
-    assert_reports(&p, "/PayloadContent/0/PayloadDisplayName: expected <string>");
+    assert_reports(
+        &p,
+        "/PayloadContent/0/PayloadDisplayName: expected <string>",
+    );
     let p = problems_of(|v| {
         first_payload(v).insert("PayloadType".into(), Value::String("com.example.x".into()));
     });
@@ -429,12 +443,18 @@ fn payload_identifiers_must_be_unique_within_the_profile() {
 #[test]
 fn the_mcx_structure_is_checked() {
     let p = problems_of(|v| rename(forced_item(v), "mcx_preference_settings", "mcx_preferences"));
-    assert_reports(&p, "/Forced/0: required key `mcx_preference_settings` is missing");
+    assert_reports(
+        &p,
+        "/Forced/0: required key `mcx_preference_settings` is missing",
+    );
     assert_reports(&p, "/Forced/0/mcx_preferences: key not declared");
     let p = problems_of(|v| {
         forced_item(v).insert("mcx_preference_settings".into(), Value::Array(Vec::new()));
     });
-    assert_reports(&p, "/Forced/0/mcx_preference_settings: expected <dictionary>");
+    assert_reports(
+        &p,
+        "/Forced/0/mcx_preference_settings: expected <dictionary>",
+    );
     // `Forced` is an array of dictionaries, not the dictionary itself.
     let p = problems_of(|v| {
         let content = first_payload(v)
@@ -442,7 +462,12 @@ fn the_mcx_structure_is_checked() {
             .unwrap()
             .as_dictionary_mut()
             .unwrap();
-        let domain = content.values_mut().next().unwrap().as_dictionary_mut().unwrap();
+        let domain = content
+            .values_mut()
+            .next()
+            .unwrap()
+            .as_dictionary_mut()
+            .unwrap();
         let item = domain["Forced"].as_array().unwrap()[0].clone();
         domain.insert("Forced".into(), item);
     });
@@ -454,7 +479,12 @@ fn the_mcx_structure_is_checked() {
             .unwrap()
             .as_dictionary_mut()
             .unwrap();
-        let domain = content.values_mut().next().unwrap().as_dictionary_mut().unwrap();
+        let domain = content
+            .values_mut()
+            .next()
+            .unwrap()
+            .as_dictionary_mut()
+            .unwrap();
         rename(domain, "Forced", "Force");
     });
     assert_reports(&p, "/Force: key not declared");

@@ -50,12 +50,27 @@ fn the_child_narrows_the_inherited_entries() {
 #[test]
 fn no_entry_of_the_child_widens_its_allowed_methods() {
     let child = managed_settings("tests/fixtures/profiles/valid/per-account-child.toml");
-    let allowed = child.pointer("/auth/allowedMethods").unwrap().as_array().unwrap();
-    for (account, entry) in child.pointer("/auth/accounts").unwrap().as_object().unwrap() {
+    let allowed = child
+        .pointer("/auth/allowedMethods")
+        .unwrap()
+        .as_array()
+        .unwrap();
+    for (account, entry) in child
+        .pointer("/auth/accounts")
+        .unwrap()
+        .as_object()
+        .unwrap()
+    {
         let methods = entry["allowedMethods"].as_array().unwrap();
-        assert!(!methods.is_empty(), "{account}: an empty list means any method");
+        assert!(
+            !methods.is_empty(),
+            "{account}: an empty list means any method"
+        );
         for m in methods {
-            assert!(allowed.contains(m), "{account}: {m} is not allowed by the child");
+            assert!(
+                allowed.contains(m),
+                "{account}: {m} is not allowed by the child"
+            );
         }
     }
 }

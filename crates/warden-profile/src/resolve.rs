@@ -381,7 +381,11 @@ impl ResolvedProfile {
                 methods.clone()
             } else {
                 old.iter()
-                    .filter(|m| methods.iter().any(|a| a.trim().eq_ignore_ascii_case(m.trim())))
+                    .filter(|m| {
+                        methods
+                            .iter()
+                            .any(|a| a.trim().eq_ignore_ascii_case(m.trim()))
+                    })
                     .cloned()
                     .collect()
             };
@@ -733,12 +737,14 @@ mod tests {
             ]
         );
         // The engine now refuses the base's key pair for the CI account.
-        let verdict = r.policy.evaluate_connection(&warden_policy::ConnectionParams {
-            name: "ci".into(),
-            account: Some("acme-ci".into()),
-            authenticator: Some("snowflake_jwt".into()),
-            ..Default::default()
-        });
+        let verdict = r
+            .policy
+            .evaluate_connection(&warden_policy::ConnectionParams {
+                name: "ci".into(),
+                account: Some("acme-ci".into()),
+                authenticator: Some("snowflake_jwt".into()),
+                ..Default::default()
+            });
         assert!(!verdict.authenticator.allowed);
     }
 
@@ -755,7 +761,10 @@ mod tests {
         assert!(f.is_empty(), "{f:?}");
         let e = entries(&r);
         // One entry per account, in the child's spelling.
-        assert!(e.contains(&("ACME-CI".to_owned(), s(&["SNOWFLAKE_JWT"]))), "{e:?}");
+        assert!(
+            e.contains(&("ACME-CI".to_owned(), s(&["SNOWFLAKE_JWT"]))),
+            "{e:?}"
+        );
         assert!(!e.iter().any(|(k, _)| k == "acme-ci"), "{e:?}");
     }
 
