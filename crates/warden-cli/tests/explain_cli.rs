@@ -501,3 +501,108 @@ fn explain_judges_accounts_through_the_permissions() {
     let (code, stdout, _) = warden(&["test", profile]);
     assert_eq!(code, 0, "{stdout}");
 }
+
+const CORTEX_OFF: &str = "tests/fixtures/explain/disabled/cortex-off.toml";
+
+/// With `[cortex] enabled = false`, explain says what still refuses each connection.
+#[test]
+fn with_the_cortex_controls_off_explain_reports_what_is_enforced() {
+    let (code, stdout, stderr) = warden(&[
+        "explain",
+        CORTEX_OFF,
+        "--connections",
+        CONNECTIONS,
+        "--config",
+        CONFIG,
+    ]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stdout.contains("Cortex Code controls are disabled"),
+        "{stdout}"
+    );
+    insta::assert_snapshot!(stdout);
+}
+
+#[test]
+fn with_the_cortex_controls_off_the_json_report_carries_the_enforcement() {
+    let (_, stdout, stderr) = warden(&[
+        "explain",
+        CORTEX_OFF,
+        "--connections",
+        CONNECTIONS,
+        "--format",
+        "json",
+    ]);
+    let doc: Value = serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {stdout}\nstderr: {stderr}"));
+    assert_eq!(doc["cortex_controls_enabled"], false);
+    // Outside the allow list: only `tenant.allowedAccounts` refused it, and it is off.
+    let globex = &connection(&doc, "globex")["enforcement"];
+    assert_eq!(globex["blocked"], false, "{globex:#}");
+    assert_eq!(
+        globex["switched_off"],
+        serde_json::json!(["tenant.allowedAccounts"])
+    );
+    // A denied account is still refused by the CLI's `account(…)` permissions.
+    let sandbox = &connection(&doc, "sandbox")["enforcement"];
+    assert_eq!(sandbox["blocked"], true, "{sandbox:#}");
+    assert!(
+        sandbox["by"][0]
+            .as_str()
+            .unwrap()
+            .contains("permissions.deny")
+    );
+    // A password login: `auth.*` is off as well.
+    let old = &connection(&doc, "old-password")["enforcement"];
+    assert_eq!(
+        old["switched_off"],
+        serde_json::json!(["auth.allowedMethods"])
+    );
+    // Compliant connections carry none.
+    assert!(connection(&doc, "acme").get("enforcement").is_none());
+    assert!(doc["summary"]["not_blocked"].as_u64().unwrap() >= 2);
+
+    // With the controls on nothing changes.
+    let (_, on) = explain_json(&["--connections", CONNECTIONS]);
+    assert_eq!(on["cortex_controls_enabled"], true);
+    assert!(connection(&on, "globex").get("enforcement").is_none());
+    assert_eq!(on["summary"]["not_blocked"], 0);
+}
+
+/// The enforcement map marks the switched-off controls as not enforced.
+#[test]
+fn with_the_cortex_controls_off_the_enforcement_map_says_not_enforced() {
+    let (code, stdout, stderr) =
+        warden(&["explain", CORTEX_OFF, "--enforcement", "--format", "json"]);
+    assert_eq!(code, 0, "{stderr}");
+    let doc: Value = serde_json::from_str(&stdout).unwrap();
+    let control = |id: &str| -> Value {
+        doc["controls"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["id"] == id)
+            .unwrap_or_else(|| panic!("no control {id}: {doc:#}"))
+            .clone()
+    };
+    for id in ["tenant.allowedAccounts", "auth.allowedMethods"] {
+        for cell in control(id)["cells"].as_array().unwrap() {
+            assert_eq!(
+                cell["mechanisms"],
+                serde_json::json!(["not-enforced"]),
+                "{id}: {cell:#}"
+            );
+            assert_eq!(cell["tamper_resistance"], "none");
+        }
+    }
+    // The CLI still applies the `account(…)` permissions.
+    let deny = control("permissions.deny[account()]");
+    assert!(
+        deny["cells"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["client"] == "cli" && c["mechanisms"] != serde_json::json!(["not-enforced"])),
+        "{deny:#}"
+    );
+}

@@ -217,3 +217,13 @@ fn diff_refuses_a_profile_that_does_not_validate() {
     assert_eq!(code, 2);
     assert!(stderr.contains("it does not validate"), "{stderr}");
 }
+
+/// Cases whose `deny` only a switched-off Cortex Code control would enforce fail, with
+/// what still acts on the connection; the others pass.
+#[test]
+fn cases_that_rely_on_switched_off_cortex_controls_fail() {
+    let (code, stdout, _) = warden(&["test", "tests/fixtures/explain/disabled/cortex-off.toml"]);
+    assert_eq!(code, 1, "{stdout}");
+    assert_eq!(counts(last_line(&stdout)), (3, 2), "{stdout}");
+    insta::assert_snapshot!(stdout);
+}

@@ -257,6 +257,16 @@ fn settings_cell(cx: &Context<'_>, path: &str, os: Os, client: Client) -> Cell {
             open_reading: open,
         };
     }
+    if cx.profile.cortex.enabled == Some(false) && switched_off_by_enabled(path) {
+        return Cell {
+            os,
+            client,
+            mechanisms: vec![Mechanism::NotEnforced],
+            tamper_resistance: Tamper::None,
+            how: "`[cortex] enabled = false` (`CortexEnabled` false) switches this control off: it is delivered, but Cortex Code does not apply it".to_owned(),
+            open_reading: open,
+        };
+    }
     let file_managed = cx.profile.endpoint.managed_settings != RuleMode::Off;
     let mut mechanisms = Vec::new();
     let mut how = Vec::new();
@@ -313,6 +323,20 @@ fn settings_cell(cx: &Context<'_>, path: &str, os: Os, client: Client) -> Cell {
         how: how.join("; "),
         open_reading: open,
     }
+}
+
+/// The controls `enabled` turns on and off (Cortex Code's MDM page: `tenant.*`,
+/// `auth.*`, `required.*` and the per-client minimum versions).
+fn switched_off_by_enabled(path: &str) -> bool {
+    [
+        "tenant.",
+        "auth.",
+        "required.",
+        "cli.required.",
+        "desktop.required.",
+    ]
+    .iter()
+    .any(|prefix| path.starts_with(prefix))
 }
 
 fn agent_mechanism(mode: RuleMode) -> Mechanism {

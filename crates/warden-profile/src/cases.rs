@@ -8,7 +8,9 @@ use warden_policy::{
     AccountStatus, ConnectionParams, ConnectionVerdict, Decision, Invocation, Policy, Rule,
 };
 
+use crate::enforced;
 use crate::model::{Expectation, TestCase, TestValue};
+use crate::resolve::ResolvedProfile;
 
 /// The outcome of one test case.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -159,6 +161,30 @@ pub fn run_case(policy: &Policy, pointer: &str, case: &TestCase) -> CaseResult {
     }
 }
 
+/// Run one case against a resolved profile: as [`run_case`], and a case that expects a
+/// connection to be denied fails when the refusal rests on a Cortex Code control the
+/// profile switches off (`[cortex] enabled = false`) and nothing else blocks it.
+pub fn run_profile_case(profile: &ResolvedProfile, pointer: &str, case: &TestCase) -> CaseResult {
+    let mut r = run_case(&profile.policy, pointer, case);
+    if let (Some(fields), Expectation::Deny, Expectation::Deny) =
+        (&case.connection, case.expect, r.decision)
+    {
+        let params = connection_params(&case.name, fields);
+        let verdict = profile.policy.evaluate_connection(&params);
+        if let Some(e) = enforced::when_disabled(profile, &params, &verdict)
+            && !e.blocked
+            && !e.switched_off.is_empty()
+        {
+            r.mismatches.insert(
+                0,
+                format!("expected deny, but nothing blocks it: {}", e.describe()),
+            );
+            r.passed = false;
+        }
+    }
+    r
+}
+
 /// `allow` or `deny`.
 pub fn word(e: Expectation) -> &'static str {
     match e {
@@ -202,6 +228,38 @@ mod tests {
         assert!(!r.passed);
         assert_eq!(r.mismatches[0], "expected allow, got deny");
         assert!(r.mismatches[1].contains("`denied`"), "{:?}", r.mismatches);
+    }
+
+    #[test]
+    fn a_deny_that_only_a_switched_off_control_enforces_fails() {
+        let mut p = baseline();
+        let mut fields = BTreeMap::new();
+        fields.insert(
+            "account".to_owned(),
+            TestValue::String("globex-prod".into()),
+        );
+        fields.insert("role".to_owned(), TestValue::String("ANALYST".into()));
+        let case = TestCase {
+            name: "outside the allow list".into(),
+            connection: Some(fields),
+            tool: None,
+            expect: Expectation::Deny,
+            expect_account: Some("denied".into()),
+            expect_rule: None,
+        };
+        assert!(run_profile_case(&p, "/tests/0", &case).passed);
+        p.cortex.enabled = Some(false);
+        let r = run_profile_case(&p, "/tests/0", &case);
+        assert!(!r.passed);
+        assert!(
+            r.mismatches[0].starts_with("expected deny, but nothing blocks it:")
+                && r.mismatches[0].contains("`tenant.allowedAccounts`"),
+            "{:?}",
+            r.mismatches
+        );
+        // The agent quarantining refused connections blocks it again.
+        p.endpoint.forbidden_connections = warden_policy::RuleMode::Enforce;
+        assert!(run_profile_case(&p, "/tests/0", &case).passed);
     }
 
     #[test]

@@ -14,6 +14,7 @@ use warden_diag::{Finding, Sources};
 pub mod cases;
 pub mod codes;
 pub mod diff;
+pub mod enforced;
 pub mod exceptions;
 pub mod lints;
 mod load;

@@ -425,6 +425,7 @@ pub fn effective(
     }
 
     versions(doc, r, &mut out);
+    cortex_disabled(doc, r, &mut out);
 
     // Roles.
     if let Some(role) = &policy.roles.default_role
@@ -520,6 +521,49 @@ pub fn effective(
         ));
     }
     out
+}
+
+/// `enabled = false` switches off the Cortex Code controls the account, method and
+/// version rules compile into; reported in the file that says so.
+fn cortex_disabled(doc: &Document, r: &ResolvedProfile, out: &mut Vec<Finding>) {
+    if r.cortex.enabled != Some(false) || !doc.spans.contains_key("/cortex/enabled") {
+        return;
+    }
+    let auth = &r.policy.authenticators;
+    let req = r.cortex.required.clone().unwrap_or_default();
+    let mut off = Vec::new();
+    if !r.policy.accounts.allow.is_empty() {
+        off.push("`[accounts] allow` (`tenant.allowedAccounts`)");
+    }
+    if !auth.allowed.is_empty() || !auth.forbidden.is_empty() || !auth.per_account.is_empty() {
+        off.push("`[authenticators]` (`auth.*`)");
+    }
+    if req.minimum_version.is_some()
+        || req.cli_minimum_version.is_some()
+        || req.desktop_minimum_version.is_some()
+    {
+        off.push("`[cortex.required]` (`required.*`)");
+    }
+    if off.is_empty() {
+        return;
+    }
+    let mode = match r.endpoint.forbidden_connections {
+        warden_policy::RuleMode::Enforce => "enforce: it quarantines refused connections",
+        warden_policy::RuleMode::Audit => "audit: it only reports refused connections",
+        warden_policy::RuleMode::Off => "off: nothing checks refused connections",
+    };
+    out.push(
+        finding(
+            Code::CortexControlsDisabled,
+            format!(
+                "`enabled = false` switches off Cortex Code's account and authentication controls: {} are compiled but Cortex Code does not apply them; `account(…)` permissions still apply in the CLI, and the agent's `forbidden_connections` rule is {mode}",
+                off.join(", ")
+            ),
+            doc,
+            "/cortex/enabled",
+        )
+        .help("remove `enabled = false`, or set `[endpoint] forbidden_connections = \"enforce\"` so the agent refuses what Cortex Code no longer does"),
+    );
 }
 
 /// The pointer of `item` in the array at `array` of this document, if it is there.

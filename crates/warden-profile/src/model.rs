@@ -123,7 +123,8 @@ pub struct Authenticators {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub forbidden: Option<Vec<String>>,
     /// Per-account allowed methods (account glob → methods; an empty list means any
-    /// method). A matching entry replaces `allowed`; an exact key beats a glob.
+    /// method). A matching entry replaces `allowed`; an exact key beats a glob. Entries
+    /// inherited through `extends` are narrowed to this profile's accounts and `allowed`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub per_account: Option<BTreeMap<String, Vec<String>>>,
 }

@@ -183,7 +183,25 @@ impl ResolvedProfile {
             extend_unique(&mut self.policy.accounts.deny, acc.deny.iter().flatten());
         }
 
-        // Authenticators.
+        // Authenticators. Per-account entries the child does not write itself are
+        // inherited; they are narrowed to the child's accounts and methods below.
+        let inherited: Vec<String> = if is_base {
+            Vec::new()
+        } else {
+            let own: Vec<String> = child
+                .authenticators
+                .iter()
+                .flat_map(|a| a.per_account.iter().flatten())
+                .map(|(k, _)| k.to_lowercase())
+                .collect();
+            self.policy
+                .authenticators
+                .per_account
+                .keys()
+                .filter(|k| !own.contains(&k.to_lowercase()))
+                .cloned()
+                .collect()
+        };
         if let Some(auth) = &child.authenticators {
             if let Some(allowed) = &auth.allowed {
                 self.policy.authenticators.allowed.push(allowed.clone());
@@ -211,7 +229,11 @@ impl ResolvedProfile {
                             "methods for account `{account}` are wider than the base profile's for `{k}`"
                         ),
                     ),
-                    _ => {
+                    existing => {
+                        // The child's spelling replaces a base key that differs only in case.
+                        if let Some((k, _)) = existing {
+                            self.policy.authenticators.per_account.remove(&k);
+                        }
                         self.policy
                             .authenticators
                             .per_account
@@ -219,6 +241,11 @@ impl ResolvedProfile {
                     }
                 }
             }
+        }
+        // Reported after the last `widen`, which holds `findings` until then.
+        let mut narrowing = Vec::new();
+        if !is_base {
+            self.narrow_inherited_per_account(&inherited, child, doc, &mut narrowing);
         }
 
         // Connection and roles.
@@ -308,6 +335,8 @@ impl ResolvedProfile {
             }
         }
 
+        findings.extend(narrowing);
+
         if child.snowflake.is_some() {
             self.snowflake = child.snowflake.clone();
         }
@@ -317,6 +346,70 @@ impl ResolvedProfile {
             .enumerate()
             .map(|(i, t)| (format!("/tests/{i}"), t.clone()))
             .collect();
+    }
+
+    /// A per-account entry replaces the global allowed sets for its accounts, so an
+    /// entry inherited from the base would escape what the child says: it is dropped
+    /// when it can match none of the child's allowed accounts, and cut down to the
+    /// child's allowed methods (an inherited "any method" becomes exactly them). An entry
+    /// left with no method is an error: an empty list would mean "any method".
+    fn narrow_inherited_per_account(
+        &mut self,
+        inherited: &[String],
+        child: &Profile,
+        doc: Option<&Document>,
+        findings: &mut Vec<Finding>,
+    ) {
+        let allow = child.accounts.as_ref().and_then(|a| a.allow.as_ref());
+        let methods = child
+            .authenticators
+            .as_ref()
+            .and_then(|a| a.allowed.as_ref());
+        let per_account = &mut self.policy.authenticators.per_account;
+        for key in inherited {
+            if let Some(allow) = allow
+                && !may_match_any(key, allow)
+            {
+                per_account.remove(key);
+                continue;
+            }
+            let Some(methods) = methods else { continue };
+            let Some(old) = per_account.get(key) else {
+                continue;
+            };
+            let narrowed: Vec<String> = if old.is_empty() {
+                methods.clone()
+            } else {
+                old.iter()
+                    .filter(|m| {
+                        methods
+                            .iter()
+                            .any(|a| a.trim().eq_ignore_ascii_case(m.trim()))
+                    })
+                    .cloned()
+                    .collect()
+            };
+            if narrowed.is_empty() {
+                if let Some(doc) = doc {
+                    findings.push(
+                        Finding::new(
+                            Code::PerAccountNoMethodLeft,
+                            Code::PerAccountNoMethodLeft.severity(),
+                            format!(
+                                "the base profile's per-account entry `{key}` allows {}, none of which this profile allows",
+                                old.join(", ")
+                            ),
+                        )
+                        .at(doc.locate("/authenticators/allowed", true))
+                        .help(format!(
+                            "allow one of those methods, give `{key}` its own `[authenticators.per_account]` entry within the base's, or stop allowing its accounts"
+                        )),
+                    );
+                }
+                continue;
+            }
+            per_account.insert(key.clone(), narrowed);
+        }
     }
 
     fn overlay_cortex(&mut self, c: &Cortex, is_base: bool, widen: &mut impl FnMut(&str, String)) {
@@ -522,6 +615,18 @@ fn is_subset(methods: &[String], base: &[String]) -> bool {
             .all(|m| base.iter().any(|b| b.eq_ignore_ascii_case(m)))
 }
 
+/// Whether some account could match both `key` and one of `patterns`; an invalid
+/// pattern (reported as `invalid-glob`) counts as a possible match.
+fn may_match_any(key: &str, patterns: &[String]) -> bool {
+    let Ok(key) = Glob::new(key) else {
+        return true;
+    };
+    patterns.iter().any(|p| match Glob::new(p) {
+        Ok(p) => p.intersects(&key),
+        Err(_) => true,
+    })
+}
+
 fn covers(wider: &str, narrower: &str) -> bool {
     match (Glob::new(wider), Glob::new(narrower)) {
         (Ok(w), Ok(n)) => w.covers(&n) == warden_policy::Containment::Yes,
@@ -541,4 +646,139 @@ fn within_layers(pattern: &str, layers: &[Vec<String>]) -> bool {
             Err(_) => true,
         })
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::{Syntax, parse};
+
+    fn base() -> Profile {
+        serde_json::from_value(serde_json::json!({
+            "profile": { "id": "base", "name": "Base", "serial": 1 },
+            "accounts": { "allow": ["acme-*", "partner-*"] },
+            "authenticators": {
+                "allowed": ["EXTERNALBROWSER", "SNOWFLAKE_JWT"],
+                "per_account": {
+                    "acme-ci": ["SNOWFLAKE_JWT", "EXTERNALBROWSER"],
+                    "acme-etl": [],
+                    "partner-*": ["SNOWFLAKE_JWT"]
+                }
+            }
+        }))
+        .unwrap()
+    }
+
+    /// Lay `child` (JSON) over `base()`: the composed policy and the child's findings.
+    fn compose(child: serde_json::Value) -> (ResolvedProfile, Vec<Finding>) {
+        let text = child.to_string();
+        let doc = parse("child.json", text.as_bytes(), Syntax::Json).unwrap();
+        let child: Profile = serde_json::from_value(child).unwrap();
+        let mut r = ResolvedProfile::from_root("base.json", &base());
+        let mut findings = Vec::new();
+        r.overlay("child.json", &child, Some(&doc), &mut findings);
+        (r, findings)
+    }
+
+    fn entries(r: &ResolvedProfile) -> Vec<(String, Vec<String>)> {
+        r.policy
+            .authenticators
+            .per_account
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    }
+
+    fn s(v: &[&str]) -> Vec<String> {
+        v.iter().map(|x| (*x).to_owned()).collect()
+    }
+
+    #[test]
+    fn a_child_that_narrows_nothing_inherits_every_entry() {
+        let (r, f) = compose(serde_json::json!({
+            "profile": { "id": "c", "name": "C", "serial": 2 }
+        }));
+        assert!(f.is_empty(), "{f:?}");
+        assert_eq!(entries(&r).len(), 3);
+    }
+
+    #[test]
+    fn entries_for_accounts_the_child_no_longer_allows_are_dropped() {
+        let (r, f) = compose(serde_json::json!({
+            "profile": { "id": "c", "name": "C", "serial": 2 },
+            "accounts": { "allow": ["acme-*"] }
+        }));
+        assert!(f.is_empty(), "{f:?}");
+        let keys: Vec<String> = entries(&r).into_iter().map(|(k, _)| k).collect();
+        assert_eq!(keys, s(&["acme-ci", "acme-etl"]));
+        // A glob key that overlaps the child's accounts stays.
+        let (r, _) = compose(serde_json::json!({
+            "profile": { "id": "c", "name": "C", "serial": 2 },
+            "accounts": { "allow": ["partner-eu*"] }
+        }));
+        let keys: Vec<String> = entries(&r).into_iter().map(|(k, _)| k).collect();
+        assert_eq!(keys, s(&["partner-*"]));
+    }
+
+    #[test]
+    fn inherited_entries_keep_only_the_childs_allowed_methods() {
+        let (r, f) = compose(serde_json::json!({
+            "profile": { "id": "c", "name": "C", "serial": 2 },
+            "accounts": { "allow": ["acme-*"] },
+            "authenticators": { "allowed": ["externalbrowser"] }
+        }));
+        assert!(f.is_empty(), "{f:?}");
+        assert_eq!(
+            entries(&r),
+            [
+                ("acme-ci".to_owned(), s(&["EXTERNALBROWSER"])),
+                // "Any method" becomes exactly the child's list, never wider.
+                ("acme-etl".to_owned(), s(&["externalbrowser"])),
+            ]
+        );
+        // The engine now refuses the base's key pair for the CI account.
+        let verdict = r
+            .policy
+            .evaluate_connection(&warden_policy::ConnectionParams {
+                name: "ci".into(),
+                account: Some("acme-ci".into()),
+                authenticator: Some("snowflake_jwt".into()),
+                ..Default::default()
+            });
+        assert!(!verdict.authenticator.allowed);
+    }
+
+    #[test]
+    fn the_childs_own_entry_is_not_narrowed_by_its_allowed_list() {
+        let (r, f) = compose(serde_json::json!({
+            "profile": { "id": "c", "name": "C", "serial": 2 },
+            "accounts": { "allow": ["acme-*"] },
+            "authenticators": {
+                "allowed": ["EXTERNALBROWSER"],
+                "per_account": { "ACME-CI": ["SNOWFLAKE_JWT"] }
+            }
+        }));
+        assert!(f.is_empty(), "{f:?}");
+        let e = entries(&r);
+        // One entry per account, in the child's spelling.
+        assert!(
+            e.contains(&("ACME-CI".to_owned(), s(&["SNOWFLAKE_JWT"]))),
+            "{e:?}"
+        );
+        assert!(!e.iter().any(|(k, _)| k == "acme-ci"), "{e:?}");
+    }
+
+    #[test]
+    fn an_entry_left_without_methods_is_an_error() {
+        let (r, f) = compose(serde_json::json!({
+            "profile": { "id": "c", "name": "C", "serial": 2 },
+            "accounts": { "allow": ["partner-*"] },
+            "authenticators": { "allowed": ["EXTERNALBROWSER"] }
+        }));
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert_eq!(f[0].code, Code::PerAccountNoMethodLeft.as_str());
+        assert!(f[0].message.contains("`partner-*`"), "{}", f[0].message);
+        // Never written empty, which would mean "any method".
+        assert!(entries(&r).iter().all(|(_, m)| !m.is_empty()));
+    }
 }

@@ -19,6 +19,7 @@ use warden_policy::{
     AccountStatus, ConnectionVerdict, EffectiveSource, HostVerdict, RoleStatus, Rule, SecretKind,
 };
 use warden_profile::cases::{account_status_name, decisive_rule};
+use warden_profile::enforced::{self, Enforcement};
 use warden_profile::model::RuleMode;
 use warden_profile::{FsLoader, ResolvedProfile};
 
@@ -207,6 +208,8 @@ struct Explained<'a> {
     conn: &'a ParsedConnection,
     verdict: ConnectionVerdict,
     is_default: bool,
+    /// What still refuses it while Cortex Code's controls are switched off.
+    enforcement: Option<Enforcement>,
 }
 
 /// Everything `explain` reports. Built without I/O, then rendered.
@@ -228,10 +231,14 @@ impl<'a> Report<'a> {
             .connections
             .iter()
             .filter(|c| only.is_none_or(|n| c.name == n))
-            .map(|conn| Explained {
-                conn,
-                verdict: profile.policy.evaluate_connection(&conn.params),
-                is_default: conn.name == set.default_connection_name,
+            .map(|conn| {
+                let verdict = profile.policy.evaluate_connection(&conn.params);
+                Explained {
+                    conn,
+                    enforcement: enforced::when_disabled(profile, &conn.params, &verdict),
+                    verdict,
+                    is_default: conn.name == set.default_connection_name,
+                }
             })
             .collect();
         Self {
@@ -253,6 +260,14 @@ impl<'a> Report<'a> {
             .count()
     }
 
+    /// Refused connections that nothing blocks (only with the Cortex Code controls off).
+    fn unblocked_count(&self) -> usize {
+        self.explained
+            .iter()
+            .filter(|e| e.enforcement.as_ref().is_some_and(|x| !x.blocked))
+            .count()
+    }
+
     fn required(&self) -> Option<(&str, bool)> {
         let name = self.profile.policy.required_connection.as_deref()?;
         Some((name, self.set.get(name).is_some()))
@@ -264,7 +279,7 @@ impl<'a> Report<'a> {
             .iter()
             .map(|e| {
                 let v = &e.verdict;
-                serde_json::json!({
+                let mut doc = serde_json::json!({
                     "name": e.conn.name,
                     "file": e.conn.file.display().to_string(),
                     "line": e.conn.line,
@@ -277,7 +292,11 @@ impl<'a> Report<'a> {
                     "authenticator": v.authenticator,
                     "role": v.role,
                     "secrets": v.secrets,
-                })
+                });
+                if let Some(x) = &e.enforcement {
+                    doc["enforcement"] = serde_json::json!(x);
+                }
+                doc
             })
             .collect();
         let doc = serde_json::json!({
@@ -302,12 +321,14 @@ impl<'a> Report<'a> {
                 "is_default": defined && self.set.default_connection_name == name,
             })),
             "plaintext_secrets": self.profile.endpoint.plaintext_secrets,
+            "cortex_controls_enabled": enforced::cortex_controls_enabled(self.profile),
             "connections": connections,
             "notes": self.set.notes,
             "summary": {
                 "connections": self.explained.len(),
                 "compliant": self.compliant_count(),
                 "not_compliant": self.explained.len() - self.compliant_count(),
+                "not_blocked": self.unblocked_count(),
             },
         });
         let mut s = serde_json::to_string_pretty(&doc).expect("the explain report serializes");
@@ -358,6 +379,14 @@ impl<'a> Report<'a> {
                 let _ = writeln!(s, "{}(the profile names none)", p.head("required"));
             }
         }
+        if !enforced::cortex_controls_enabled(self.profile) {
+            let _ = writeln!(
+                s,
+                "{}{}",
+                p.head("note"),
+                p.paint(WARN, enforced::DISABLED_NOTE)
+            );
+        }
         for e in &self.explained {
             s.push('\n');
             self.block(&mut s, e, p);
@@ -372,15 +401,24 @@ impl<'a> Report<'a> {
             }
         }
         let not = self.explained.len() - self.compliant_count();
+        let unblocked = self.unblocked_count();
         let _ = writeln!(
             s,
-            "\n{} connection(s): {} compliant, {}",
+            "\n{} connection(s): {} compliant, {}{}",
             self.explained.len(),
             self.compliant_count(),
             if not == 0 {
                 "0 not compliant".to_owned()
             } else {
                 p.paint(BAD, &format!("{not} not compliant"))
+            },
+            if unblocked == 0 {
+                String::new()
+            } else {
+                format!(
+                    " ({})",
+                    p.paint(BAD, &format!("{unblocked} of them not blocked"))
+                )
             }
         );
         s
@@ -391,9 +429,14 @@ impl<'a> Report<'a> {
         let decision = if v.compliant {
             p.paint(GOOD, "compliant")
         } else {
+            let unblocked = e.enforcement.as_ref().is_some_and(|x| !x.blocked);
             p.paint(
                 BAD,
-                &format!("NOT COMPLIANT ({})", decisive_rule(v).id.as_str()),
+                &format!(
+                    "NOT COMPLIANT ({}){}",
+                    decisive_rule(v).id.as_str(),
+                    if unblocked { ", NOT BLOCKED" } else { "" }
+                ),
             )
         };
         let _ = writeln!(s, "{}: {decision}", p.paint(BOLD, &e.conn.name));
@@ -413,6 +456,14 @@ impl<'a> Report<'a> {
         }
         if !roles.is_empty() {
             let _ = writeln!(s, "  {:<LABEL$}{}", "serves as", roles.join(" and "));
+        }
+        if let Some(x) = &e.enforcement {
+            let (word, tone) = if x.blocked {
+                ("blocked", GOOD)
+            } else {
+                ("NOT BLOCKED", BAD)
+            };
+            check(s, p, "enforced by", tone, word, &x.describe());
         }
 
         // Account.

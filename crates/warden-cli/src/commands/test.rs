@@ -71,9 +71,12 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode, CliError> {
             continue;
         }
         outln!("{} ({})", file.display(), profile.identity.id);
+        if !warden_profile::enforced::cortex_controls_enabled(&profile) {
+            outln!("  note  {}", warden_profile::enforced::DISABLED_NOTE);
+        }
         let results: Vec<CaseResult> = all_cases
             .iter()
-            .map(|(ptr, case)| cases::run_case(&profile.policy, ptr, case))
+            .map(|(ptr, case)| cases::run_profile_case(&profile, ptr, case))
             .collect();
         for r in &results {
             if r.passed {
