@@ -73,6 +73,7 @@ codes! {
     OnlyAllowScopeAmbiguous = "only-allow-scope-ambiguous", Warning, "`only_allow` leaves a pattern type that Cortex Code's two readings decide differently";
     KeyNeedsNewerClient = "key-needs-newer-client", Warning, "The profile relies on a key its minimum client version does not guarantee";
     SharedMinimumVersion = "shared-minimum-version", Warning, "One shared minimum version cannot fit both the CLI and the Desktop version lines";
+    MobileconfigSignerMissing = "mobileconfig-signer-missing", Error, "The profile asks for a signed `.mobileconfig` but compile was given no certificate and key";
 }
 
 impl Code {
@@ -84,6 +85,10 @@ impl Code {
     /// `warden validate` and `warden compile` add after loading; their fixtures are
     /// checked by warden-compile's tests.
     pub const MEASURED_BY_COMPILE: &'static [Code] = &[Code::RegistryValueTooLarge];
+
+    /// Codes `warden compile` raises from its own options, which `warden validate`
+    /// does not have; their fixtures are checked by warden-cli's tests.
+    pub const RAISED_BY_COMPILE_OPTIONS: &'static [Code] = &[Code::MobileconfigSignerMissing];
 }
 
 impl From<Code> for Cow<'static, str> {
