@@ -87,10 +87,11 @@ impl SigningIdentity {
         if !matches {
             return Err(CmsError::KeyMismatch { subject });
         }
-        if let Some(usage) = key_usage(leaf)? {
-            if !usage.digital_signature() && !usage.non_repudiation() {
-                return Err(CmsError::KeyUsage { subject });
-            }
+        if let Some(usage) = key_usage(leaf)?
+            && !usage.digital_signature()
+            && !usage.non_repudiation()
+        {
+            return Err(CmsError::KeyUsage { subject });
         }
         Ok(Self { key, chain })
     }
@@ -130,8 +131,11 @@ fn rsa_bits(k: &rsa::RsaPrivateKey) -> usize {
     k.n().bits()
 }
 
-/// The PEM blocks of `text` in order, as (label, DER).
-fn pem_blocks(text: &str) -> Result<Vec<(String, Zeroizing<Vec<u8>>)>, String> {
+/// A PEM block's label and DER bytes.
+type PemBlock = (String, Zeroizing<Vec<u8>>);
+
+/// The PEM blocks of `text` in order.
+fn pem_blocks(text: &str) -> Result<Vec<PemBlock>, String> {
     let mut out = Vec::new();
     let mut lines = text.lines().map(str::trim_end);
     while let Some(line) = lines.next() {
