@@ -13,6 +13,7 @@ use warden_bundle::{
     EndpointPolicy, ExpectedCortex, PolicyBody, PreferenceValue, RegistryValue, RequiredConnection,
     Statement,
 };
+use warden_cms::SigningIdentity;
 use warden_compile::{CompileOutput, MdmValue};
 use warden_registry::RegValue;
 use warden_trust::{
@@ -236,6 +237,52 @@ impl Signer {
             .map_err(|e| CliError::failed("cannot add the bundle", e))?;
         Ok(bundle)
     }
+}
+
+/// The certificate chain and key that sign `.mobileconfig` files
+/// (`--mobileconfig-cert`, `--mobileconfig-key`), refused when the signing
+/// certificate has expired at `now`.
+pub(crate) fn load_profile_signer(
+    cert: &Path,
+    key: &Path,
+    now: Timestamp,
+) -> Result<SigningIdentity, CliError> {
+    let chain = read_small(cert, 1024 * 1024)?;
+    let key_pem = zeroize::Zeroizing::new(read_small(key, 64 * 1024)?);
+    let identity = SigningIdentity::from_pem(&chain, &key_pem).map_err(|e| {
+        CliError::failed(
+            format!(
+                "cannot sign configuration profiles with `{}` and `{}`",
+                cert.display(),
+                key.display()
+            ),
+            e,
+        )
+    })?;
+    let not_after = i64::try_from(identity.not_after_unix()).unwrap_or(i64::MAX);
+    if not_after < now.as_second() {
+        let when = Timestamp::from_second(not_after)
+            .map_or_else(|_| not_after.to_string(), |t| t.to_string());
+        return Err(CliError::usage(format!(
+            "the signing certificate `{}` in `{}` expired at {when}; macOS would show its profiles as unverified",
+            identity.subject(),
+            cert.display()
+        )));
+    }
+    Ok(identity)
+}
+
+/// A key or certificate file, refused when larger than `limit` before it is read.
+fn read_small(path: &Path, limit: u64) -> Result<Vec<u8>, CliError> {
+    let meta = std::fs::metadata(path).map_err(|e| CliError::io(path, e))?;
+    if meta.len() > limit {
+        return Err(CliError::usage(format!(
+            "`{}` is {} bytes, more than a PEM certificate chain or key ({limit} bytes at most)",
+            path.display(),
+            meta.len()
+        )));
+    }
+    std::fs::read(path).map_err(|e| CliError::io(path, e))
 }
 
 fn read_root(path: &Path, now: Timestamp) -> Result<VerifiedRoot, CliError> {

@@ -202,8 +202,43 @@ impl<'a> CompileOutput<'a> {
         Ok(())
     }
 
-    /// Add `manifest.json` and return every artifact in path order.
+    /// Sign the delivered `macos/<id>.mobileconfig` with `identity` and add the
+    /// signed copy as `macos/<id>.signed.mobileconfig`; the unsigned file stays. Run
+    /// after [`deliver`](Self::deliver) with the macOS backend.
+    pub fn sign_mobileconfig(
+        &mut self,
+        identity: &warden_cms::SigningIdentity,
+    ) -> Result<(), CompileError> {
+        let id = self.cx.profile.identity.id.clone();
+        let path = crate::macos::mobileconfig_path(&id);
+        let Some(unsigned) = self.artifacts.get(&path) else {
+            return Err(CompileError::MobileconfigMissing(path));
+        };
+        let signed =
+            identity
+                .sign(unsigned)
+                .map_err(|source| CompileError::MobileconfigSigning {
+                    path: path.clone(),
+                    source,
+                })?;
+        self.insert_all(vec![Artifact::new(
+            crate::macos::signed_mobileconfig_path(&id),
+            signed,
+        )])
+    }
+
+    /// Add `manifest.json` and return every artifact in path order. A profile that
+    /// asks for a signed `.mobileconfig` must have been through
+    /// [`sign_mobileconfig`](Self::sign_mobileconfig).
     pub fn finish(mut self) -> Result<Vec<Artifact>, CompileError> {
+        let id = &self.cx.profile.identity.id;
+        if self.cx.profile.macos.sign_mobileconfig == Some(true)
+            && !self
+                .artifacts
+                .contains_key(&crate::macos::signed_mobileconfig_path(id))
+        {
+            return Err(CompileError::MobileconfigNotSigned);
+        }
         let enforcement = crate::enforcement::map(&self.cx)?;
         let manifest = manifest::render(
             self.cx.profile,
@@ -341,5 +376,76 @@ mod pipeline_tests {
             .map(|e| e["path"].as_str().unwrap())
             .collect();
         assert_eq!(listed, paths[..3]);
+    }
+}
+
+#[cfg(test)]
+mod signing_tests {
+    use super::*;
+
+    fn identity() -> warden_cms::SigningIdentity {
+        let read = |name: &str| std::fs::read(warden_testkit::test_data(&format!("cms/{name}")));
+        warden_cms::SigningIdentity::from_pem(
+            &read("p256.cert.pem").unwrap(),
+            &read("p256.key.pem").unwrap(),
+        )
+        .unwrap()
+    }
+
+    struct Mobileconfig;
+
+    impl DeliveryBackend for Mobileconfig {
+        fn name(&self) -> &'static str {
+            "mobileconfig"
+        }
+        fn artifacts(&self, cx: &Context<'_>, _: &[u8]) -> Result<Vec<Artifact>, CompileError> {
+            Ok(vec![Artifact::new(
+                crate::macos::mobileconfig_path(&cx.profile.identity.id),
+                b"<plist version=\"1.0\"><dict/></plist>\n".to_vec(),
+            )])
+        }
+    }
+
+    #[test]
+    fn a_profile_that_asks_for_a_signature_cannot_finish_unsigned() {
+        let p: warden_profile::Profile = serde_json::from_value(serde_json::json!({
+            "profile": { "id": "signed", "name": "Signed", "serial": 1 },
+            "macos": { "sign_mobileconfig": true }
+        }))
+        .unwrap();
+        let p = ResolvedProfile::from_root("signed.toml", &p);
+        let id = identity();
+
+        let mut out = compile(&p).unwrap();
+        out.add_bundle(b"{}".to_vec()).unwrap();
+        assert!(matches!(
+            out.sign_mobileconfig(&id),
+            Err(CompileError::MobileconfigMissing(path)) if path == "macos/signed.mobileconfig"
+        ));
+        out.deliver(&[&Mobileconfig]).unwrap();
+        assert!(matches!(
+            out.finish(),
+            Err(CompileError::MobileconfigNotSigned)
+        ));
+
+        let mut out = compile(&p).unwrap();
+        out.add_bundle(b"{}".to_vec()).unwrap();
+        out.deliver(&[&Mobileconfig]).unwrap();
+        out.sign_mobileconfig(&id).unwrap();
+        assert!(matches!(
+            out.sign_mobileconfig(&id),
+            Err(CompileError::DuplicateArtifact(_))
+        ));
+        let files: BTreeMap<String, Vec<u8>> = out
+            .finish()
+            .unwrap()
+            .into_iter()
+            .map(|a| (a.path, a.bytes))
+            .collect();
+        let signed = &files["macos/signed.signed.mobileconfig"];
+        let verified = warden_cms::verify(signed).unwrap();
+        assert_eq!(verified.content, files["macos/signed.mobileconfig"]);
+        let manifest = String::from_utf8(files[MANIFEST_PATH].clone()).unwrap();
+        assert!(manifest.contains("macos/signed.signed.mobileconfig"));
     }
 }

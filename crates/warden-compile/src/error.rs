@@ -105,6 +105,21 @@ pub enum CompileError {
     /// An IP range that is not an IPv4 address or CIDR range.
     #[error("`{0}` is not an IPv4 address or CIDR range")]
     InvalidIpRange(String),
+    /// The profile asks for a signed `.mobileconfig` and none was signed.
+    #[error(
+        "the profile sets `[macos] sign_mobileconfig = true` but no signing certificate and key were given"
+    )]
+    MobileconfigNotSigned,
+    /// Signing ran before the macOS backend wrote the profile to sign.
+    #[error("`{0}` must be delivered before it can be signed")]
+    MobileconfigMissing(String),
+    /// The configuration profile could not be signed.
+    #[error("cannot sign `{path}`: {source}")]
+    MobileconfigSigning {
+        path: String,
+        #[source]
+        source: warden_cms::CmsError,
+    },
     /// Serialising an artifact failed.
     #[error("cannot serialise `{path}`")]
     Serialize {

@@ -1,4 +1,11 @@
-//! macOS delivery: the `.mobileconfig`, Jamf and Intune forms, from `warden-macos`.
+//! macOS delivery: the `.mobileconfig`, Jamf and Intune forms, from `warden-macos`,
+//! and, for a profile with `[macos] sign_mobileconfig = true`, the same profile
+//! CMS-signed (see [`crate::CompileOutput::sign_mobileconfig`]).
+//!
+//! | path | for |
+//! |---|---|
+//! | `macos/<id>.mobileconfig` | MDMs that edit or template profiles (Jamf's editor, Intune's `{{…}}` variables), and review |
+//! | `macos/<id>.signed.mobileconfig` | upload or manual install where the signer should show and nothing may rewrite it; Jamf Pro keeps it read-only |
 
 use std::collections::BTreeMap;
 
@@ -7,6 +14,19 @@ use warden_macos::{MacosInput, PrefValue};
 use crate::CompileError;
 use crate::backend::{Artifact, Context, DeliveryBackend};
 use crate::mdm::{MdmValue, MdmValues};
+
+/// The unsigned configuration profile of `profile_id`.
+pub fn mobileconfig_path(profile_id: &str) -> String {
+    format!("{}/{profile_id}.mobileconfig", warden_macos::OUTPUT_DIR)
+}
+
+/// The CMS-signed configuration profile of `profile_id`, beside the unsigned one.
+pub fn signed_mobileconfig_path(profile_id: &str) -> String {
+    format!(
+        "{}/{profile_id}.signed.mobileconfig",
+        warden_macos::OUTPUT_DIR
+    )
+}
 
 /// Writes `macos/…` (see `warden-macos` for the files and their consumers).
 #[derive(Debug, Clone, Copy, Default)]

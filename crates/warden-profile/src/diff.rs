@@ -503,6 +503,15 @@ pub fn diff(old: &ResolvedProfile, new: &ResolvedProfile) -> Vec<Change> {
             description: format!("bundles stay valid {ol} → {nl} days"),
         });
     }
+    // An unsigned profile can be rewritten by the MDM on the way.
+    flag(
+        &mut out,
+        "macos",
+        "sign_mobileconfig",
+        old.macos.sign_mobileconfig,
+        new.macos.sign_mobileconfig,
+        false,
+    );
     out.sort_by(|a, b| (a.effect, a.area).cmp(&(b.effect, b.area)));
     out
 }

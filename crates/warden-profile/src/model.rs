@@ -45,6 +45,9 @@ pub struct Profile {
     /// Snowflake server-side objects that make a single role enforceable.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub snowflake: Option<Snowflake>,
+    /// How the macOS configuration profile is delivered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub macos: Option<Macos>,
     /// Decisions this policy must reach; run by `warden test`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tests: Vec<TestCase>,
@@ -322,6 +325,19 @@ pub struct EndpointRules {
     /// others (default enforce).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub file_modes: Option<RuleMode>,
+}
+
+/// macOS delivery options.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Macos {
+    /// Also write `macos/<id>.signed.mobileconfig`: the same profile CMS-signed with
+    /// the certificate and key given to `warden compile` (`--mobileconfig-cert`,
+    /// `--mobileconfig-key`; RSA or ECDSA P-256). MDM consoles and System Settings show
+    /// the signer, and Jamf Pro cannot edit a signed profile. Compile refuses the
+    /// profile when no certificate is given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sign_mobileconfig: Option<bool>,
 }
 
 /// Snowflake server side: the objects that make a single role a real boundary.

@@ -18,7 +18,7 @@ use warden_policy::{
 
 use crate::codes::Code;
 use crate::model::{
-    ConnectionTemplate, Cortex, DefaultMode, EndpointRules, Permissions, Profile, Required,
+    ConnectionTemplate, Cortex, DefaultMode, EndpointRules, Macos, Permissions, Profile, Required,
     Settings, Snowflake, TestCase, Ui,
 };
 use crate::source::Document;
@@ -80,6 +80,8 @@ pub struct ResolvedProfile {
     pub cortex: Cortex,
     pub endpoint: EndpointModes,
     pub snowflake: Option<Snowflake>,
+    /// macOS delivery options after composition.
+    pub macos: Macos,
     /// Test cases of the profile itself (not of its base), with their pointers.
     pub tests: Vec<(String, TestCase)>,
 }
@@ -123,6 +125,7 @@ impl ResolvedProfile {
             cortex: Cortex::default(),
             endpoint: EndpointModes::default(),
             snowflake: None,
+            macos: Macos::default(),
             tests: Vec::new(),
         };
         let mut sink = Vec::new();
@@ -339,6 +342,18 @@ impl ResolvedProfile {
 
         if child.snowflake.is_some() {
             self.snowflake = child.snowflake.clone();
+        }
+
+        // A signed profile the base asks for cannot be switched off.
+        if let Some(sign) = child.macos.as_ref().and_then(|m| m.sign_mobileconfig) {
+            if !is_base && !sign && self.macos.sign_mobileconfig == Some(true) {
+                widen(
+                    "/macos/sign_mobileconfig",
+                    "`sign_mobileconfig = false` switches off the base profile's signed configuration profile".into(),
+                );
+            } else {
+                self.macos.sign_mobileconfig = Some(sign);
+            }
         }
         self.tests = child
             .tests

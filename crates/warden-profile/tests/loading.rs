@@ -200,3 +200,58 @@ fn a_missing_base_is_reported_in_every_profile_that_extends_it() {
         assert_eq!(f.location.line, Some(1));
     }
 }
+
+/// A base that asks for a signed `.mobileconfig` passes that on; a team profile cannot
+/// switch it off, and the diff calls switching it off a loosening.
+#[test]
+fn a_signed_mobileconfig_the_base_asks_for_stays_asked_for() {
+    let mut files = Counting::default();
+    files.add(
+        "org.toml",
+        format!("{BASE}\n[macos]\nsign_mobileconfig = true\n"),
+    );
+    files.add("quiet.toml", child(1, "org.toml"));
+    files.add(
+        "off.toml",
+        format!(
+            "{}\n[macos]\nsign_mobileconfig = false\n",
+            child(2, "org.toml")
+        ),
+    );
+    let loader = ProfileLoader::new(&files);
+    let quiet = loader.load(Path::new("quiet.toml"));
+    // The base's long bundle lifetime is its own warning; nothing else is reported.
+    assert!(
+        quiet
+            .findings
+            .iter()
+            .all(|f| f.code == "bundle-lifetime-too-long"),
+        "{:#?}",
+        quiet.findings
+    );
+    let quiet = quiet.profile.unwrap();
+    assert_eq!(quiet.macos.sign_mobileconfig, Some(true));
+
+    let off = loader.load(Path::new("off.toml"));
+    let widens: Vec<_> = off
+        .findings
+        .iter()
+        .filter(|f| f.code == "extends-widens")
+        .collect();
+    assert_eq!(widens.len(), 1, "{:#?}", off.findings);
+    assert_eq!(
+        widens[0].location.pointer.as_deref(),
+        Some("/macos/sign_mobileconfig")
+    );
+
+    let root = load(Path::new("quiet.toml"), &files).profile.unwrap();
+    let mut unsigned = root.clone();
+    unsigned.macos.sign_mobileconfig = Some(false);
+    let changes = warden_profile::diff::diff(&root, &unsigned);
+    assert!(
+        changes.iter().any(|c| c.area == "macos"
+            && c.effect == warden_profile::diff::Effect::Loosening
+            && c.description.contains("sign_mobileconfig")),
+        "{changes:#?}"
+    );
+}

@@ -17,7 +17,7 @@ use warden_profile::{FsLoader, ProfileLoader};
 
 use crate::CliError;
 use crate::findings::{self, FindingsFormat};
-use crate::signing::{Lifetime, Signer, signing_time};
+use crate::signing::{Lifetime, Signer, load_profile_signer, signing_time};
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
@@ -44,6 +44,15 @@ pub(crate) struct Args {
     /// `bundle_lifetime_days`
     #[arg(long, value_name = "DURATION")]
     expires_in: Option<Lifetime>,
+    /// Certificates that sign the `.mobileconfig` of profiles with `[macos]
+    /// sign_mobileconfig = true` (PEM: the signing certificate first, then any
+    /// intermediates)
+    #[arg(long, value_name = "CHAIN.pem", requires = "mobileconfig_key")]
+    mobileconfig_cert: Option<PathBuf>,
+    /// The signing certificate's private key (unencrypted PKCS#8 PEM: RSA of 2048
+    /// bits or more, or ECDSA P-256)
+    #[arg(long, value_name = "KEY.pem", requires = "mobileconfig_cert")]
+    mobileconfig_key: Option<PathBuf>,
 }
 
 pub(crate) fn run(args: &Args) -> Result<ExitCode, CliError> {
@@ -59,6 +68,11 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode, CliError> {
 
     let now = signing_time()?;
     let signer = Signer::load(args.key.as_deref(), args.trust.as_deref(), now)?;
+    let profile_signer = match (&args.mobileconfig_cert, &args.mobileconfig_key) {
+        (Some(cert), Some(key)) => Some(load_profile_signer(cert, key, now)?),
+        _ => None,
+    };
+    let mut signed_profiles = 0usize;
     let mut all_findings = Vec::new();
     let mut sources = Sources::default();
     let mut refused = Vec::new();
@@ -69,6 +83,9 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode, CliError> {
         // Size limits are measured on the compiled values, as `validate` does.
         if let Some(p) = &loaded.profile {
             loaded.findings.extend(warden_compile::limits::findings(p));
+            if p.macos.sign_mobileconfig == Some(true) && profile_signer.is_none() {
+                loaded.findings.push(signer_missing(p));
+            }
         }
         let has_errors = loaded.has_errors();
         all_findings.extend(loaded.findings);
@@ -115,6 +132,12 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode, CliError> {
                     serial: args.serial,
                 },
             ])
+            .and_then(|()| match &profile_signer {
+                Some(identity) if profile.macos.sign_mobileconfig == Some(true) => output
+                    .sign_mobileconfig(identity)
+                    .map(|()| signed_profiles += 1),
+                _ => Ok(()),
+            })
             .and_then(|()| output.finish());
         match artifacts {
             Ok(a) => {
@@ -156,6 +179,17 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode, CliError> {
             dir.display()
         ));
     }
+    if let Some(identity) = &profile_signer {
+        summary.push_str(&if signed_profiles == 0 {
+            "\nnote: no profile sets `[macos] sign_mobileconfig = true`, so `--mobileconfig-cert` signed nothing.\n".to_owned()
+        } else {
+            format!(
+                "\n`*.signed.mobileconfig` is signed by `{}` ({}); MDM consoles and System Settings show it.\n",
+                identity.subject(),
+                identity.algorithm()
+            )
+        });
+    }
     // Machine formats keep stdout for findings.
     if args.format == FindingsFormat::Human {
         out!("{summary}");
@@ -170,6 +204,22 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode, CliError> {
     } else {
         ExitCode::from(1)
     })
+}
+
+/// The profile asks for a signed `.mobileconfig` and compile has nothing to sign with.
+fn signer_missing(p: &warden_profile::ResolvedProfile) -> warden_diag::Finding {
+    use warden_profile::Code;
+    let file = p.chain.last().cloned().unwrap_or_default();
+    warden_diag::Finding::new(
+        Code::MobileconfigSignerMissing,
+        Code::MobileconfigSignerMissing.severity(),
+        format!(
+            "`{}` asks for a signed configuration profile (`[macos] sign_mobileconfig = true`), but no signing certificate and key were given",
+            p.identity.id
+        ),
+    )
+    .at(warden_diag::Location::file(file).with_pointer("/macos/sign_mobileconfig"))
+    .help("pass `--mobileconfig-cert CHAIN.pem --mobileconfig-key KEY.pem` (PKCS#8; RSA of 2048 bits or more, or ECDSA P-256), or remove `sign_mobileconfig`")
 }
 
 /// The schema restricts ids to `[a-z0-9-]`; checked again because it names a folder.
