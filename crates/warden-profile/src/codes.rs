@@ -73,12 +73,9 @@ codes! {
     OnlyAllowScopeAmbiguous = "only-allow-scope-ambiguous", Warning, "`only_allow` leaves a pattern type that Cortex Code's two readings decide differently";
     KeyNeedsNewerClient = "key-needs-newer-client", Warning, "The profile relies on a key its minimum client version does not guarantee";
     SharedMinimumVersion = "shared-minimum-version", Warning, "One shared minimum version cannot fit both the CLI and the Desktop version lines";
-<<<<<<< HEAD
     CortexControlsDisabled = "cortex-controls-disabled", Warning, "`[cortex] enabled = false` leaves the profile's account and authentication rules to the agent";
     PerAccountNoMethodLeft = "per-account-no-method-left", Error, "An inherited per-account entry keeps none of the methods the profile allows";
-=======
     MobileconfigSignerMissing = "mobileconfig-signer-missing", Error, "The profile asks for a signed `.mobileconfig` but compile was given no certificate and key";
->>>>>>> cms
 }
 
 impl Code {
