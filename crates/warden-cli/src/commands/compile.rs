@@ -64,12 +64,14 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode, CliError> {
     let mut refused = Vec::new();
     let mut compiled: BTreeMap<String, (PathBuf, u64, Vec<Artifact>)> = BTreeMap::new();
     // Loaded on every core; a base that many profiles extend is read and checked once.
-    let all_loaded = ProfileLoader::new(&FsLoader).load_all(&files);
-    for (file, mut loaded) in files.iter().zip(all_loaded) {
-        // Size limits are measured on the compiled values, as `validate` does.
+    // Size limits are measured on the compiled values, as `validate` does.
+    let all_loaded = ProfileLoader::new(&FsLoader).load_all_then(&files, |loaded| {
         if let Some(p) = &loaded.profile {
-            loaded.findings.extend(warden_compile::limits::findings(p));
+            let limits = warden_compile::limits::findings(p);
+            loaded.findings.extend(limits);
         }
+    });
+    for (file, loaded) in files.iter().zip(all_loaded) {
         let has_errors = loaded.has_errors();
         all_findings.extend(loaded.findings);
         for (name, text) in loaded.sources.iter() {
