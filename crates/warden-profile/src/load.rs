@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
+use serde::Deserialize;
 use warden_diag::{Finding, Location};
 
 use crate::codes::Code;
@@ -95,10 +96,18 @@ impl Layer {
         let check = schema::validate(&doc);
         let schema_ok = check.findings.is_empty();
         layer.findings.extend(check.findings);
-        let profile: Profile = match serde_json::from_value(check.repaired) {
+        let read = match &check.repaired {
+            Some(repaired) => Profile::deserialize(repaired),
+            None => Profile::deserialize(&doc.value),
+        };
+        let profile: Profile = match read {
             Ok(p) => p,
             Err(e) if schema_ok => {
                 // The schema is generated from the same types, so this means a schema bug.
+                // Worded as deserializing an owned value words it.
+                let e = serde_json::from_value::<Profile>(doc.value.clone())
+                    .err()
+                    .map_or_else(|| e.to_string(), |e| e.to_string());
                 layer.findings.push(
                     Finding::new(
                         Code::SchemaViolation,
@@ -342,11 +351,26 @@ impl<L: SourceLoader + Sync + ?Sized> ProfileLoader<'_, L> {
     /// (no more than there are paths). The result is in the order of `paths`, and is
     /// what loading them one by one would give.
     pub fn load_all(&self, paths: &[PathBuf]) -> Vec<Loaded> {
+        self.load_all_then(paths, |_| {})
+    }
+
+    /// [`ProfileLoader::load_all`], running `then` on each result on the thread that
+    /// loaded it: per-profile work a command adds (such as checks on the compiled
+    /// values) spreads over the cores with the loading.
+    pub fn load_all_then<F>(&self, paths: &[PathBuf], then: F) -> Vec<Loaded>
+    where
+        F: Fn(&mut Loaded) + Sync,
+    {
+        let load = |path: &PathBuf| {
+            let mut loaded = self.load(path);
+            then(&mut loaded);
+            loaded
+        };
         let workers = std::thread::available_parallelism()
             .map_or(1, NonZeroUsize::get)
             .min(paths.len());
         if workers <= 1 {
-            return paths.iter().map(|p| self.load(p)).collect();
+            return paths.iter().map(load).collect();
         }
         // Workers take the next path as they finish one, so a slow file does not hold
         // up a whole share.
@@ -361,7 +385,7 @@ impl<L: SourceLoader + Sync + ?Sized> ProfileLoader<'_, L> {
                         loop {
                             let i = next.fetch_add(1, Ordering::Relaxed);
                             let Some(path) = paths.get(i) else { break };
-                            done.push((i, self.load(path)));
+                            done.push((i, load(path)));
                         }
                         done
                     })

@@ -338,8 +338,6 @@ impl ResolvedProfile {
             }
         }
 
-        findings.extend(narrowing);
-
         if child.snowflake.is_some() {
             self.snowflake = child.snowflake.clone();
         }
@@ -355,6 +353,7 @@ impl ResolvedProfile {
                 self.macos.sign_mobileconfig = Some(sign);
             }
         }
+        findings.extend(narrowing);
         self.tests = child
             .tests
             .iter()

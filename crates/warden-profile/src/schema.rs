@@ -85,8 +85,9 @@ pub struct SchemaCheck {
     pub findings: Vec<Finding>,
     /// The document with every offending value replaced by a well-typed placeholder
     /// (unknown keys removed, missing keys added), so that the semantic lints can still
-    /// run over everything else in the same pass.
-    pub repaired: Value,
+    /// run over everything else in the same pass. `None` when nothing needed repair:
+    /// the document itself is the one to read.
+    pub repaired: Option<Value>,
     /// Pointers of the placeholders; lints ignore findings under them.
     pub placeholders: Vec<String>,
 }
@@ -94,6 +95,11 @@ pub struct SchemaCheck {
 /// Validate a parsed document against the profile schema; one finding per problem.
 pub fn validate(doc: &Document) -> SchemaCheck {
     let (schema, validator) = &*VALIDATOR;
+    // Most documents are valid: asking first is cheaper than collecting no errors, and
+    // spares copying the document for repairs.
+    if validator.is_valid(&doc.value) {
+        return SchemaCheck::default();
+    }
     let mut findings = Vec::new();
     let mut repaired = doc.value.clone();
     let mut placeholders = Vec::new();
@@ -176,7 +182,7 @@ pub fn validate(doc: &Document) -> SchemaCheck {
     }
     SchemaCheck {
         findings,
-        repaired,
+        repaired: Some(repaired),
         placeholders,
     }
 }

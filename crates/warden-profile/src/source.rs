@@ -6,7 +6,6 @@
 //! (the shape the JSON Schema describes) plus a map from JSON pointer to spans.
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
 use std::ops::Range;
 
 use serde_json::{Map, Number, Value};
@@ -42,36 +41,167 @@ pub struct Spans {
     pub value: Range<usize>,
 }
 
+/// The spans of every value of a document, looked up by JSON pointer.
+///
+/// Nodes are kept in document order, each followed by its subtree, so a pointer is
+/// resolved by walking down from the root and no pointer string is built unless a
+/// finding asks for one.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SpanTree {
+    nodes: Vec<SpanNode>,
+    /// Every object key, escaped as a pointer token, one after the other.
+    names: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct SpanNode {
+    spans: Spans,
+    /// One past the last node of this node's subtree.
+    end: u32,
+    /// This node's key in `names` (escaped); empty for array elements and the root.
+    name: Range<u32>,
+    /// Whether the node is an array, whose children are found by index.
+    array: bool,
+}
+
+/// Offsets into a profile, which is capped at [`MAX_PROFILE_BYTES`], fit 32 bits.
+fn small(n: usize) -> u32 {
+    u32::try_from(n).expect("profile offsets fit 32 bits")
+}
+
+impl SpanTree {
+    /// Start a node for a value whose subtree follows; returns its index for
+    /// [`SpanTree::close`]. `key` is the object key naming it, if any.
+    fn open(&mut self, key: Option<(&str, Range<usize>)>, value: Range<usize>) -> usize {
+        let start = small(self.names.len());
+        let key = key.map(|(name, span)| {
+            self.names.push_str(&escape_pointer(name));
+            span
+        });
+        let name = start..small(self.names.len());
+        self.nodes.push(SpanNode {
+            spans: Spans { key, value },
+            end: 0,
+            name,
+            array: false,
+        });
+        self.nodes.len() - 1
+    }
+
+    /// End the node `i` once its subtree is in; `array` when its children are elements.
+    fn close(&mut self, i: usize, array: bool) {
+        let end = small(self.nodes.len());
+        let node = &mut self.nodes[i];
+        node.end = end;
+        node.array = array;
+    }
+
+    /// Set the value span of node `i`, known only once its subtree is read.
+    fn set_value(&mut self, i: usize, value: Range<usize>) {
+        self.nodes[i].spans.value = value;
+    }
+
+    /// A leaf node.
+    fn leaf(&mut self, key: Option<(&str, Range<usize>)>, value: Range<usize>) {
+        let i = self.open(key, value);
+        self.close(i, false);
+    }
+
+    /// The deepest node on the way to `pointer`, and whether it is the node at
+    /// `pointer` itself. `None` for text that is not a pointer.
+    fn walk(&self, pointer: &str) -> Option<(usize, bool)> {
+        if self.nodes.is_empty() {
+            return None;
+        }
+        if pointer.is_empty() {
+            return Some((0, true));
+        }
+        let rest = pointer.strip_prefix('/')?;
+        let mut at = 0usize;
+        for token in rest.split('/') {
+            match self.child(at, token) {
+                Some(child) => at = child,
+                None => return Some((at, false)),
+            }
+        }
+        Some((at, true))
+    }
+
+    /// The child of node `at` that the pointer token `token` names.
+    fn child(&self, at: usize, token: &str) -> Option<usize> {
+        let node = &self.nodes[at];
+        let end = node.end as usize;
+        let mut child = at + 1;
+        if node.array {
+            // Elements are named by their index in decimal, without leading zeros.
+            let canonical = !token.is_empty()
+                && token.bytes().all(|b| b.is_ascii_digit())
+                && (token == "0" || !token.starts_with('0'));
+            let mut index: usize = token.parse().ok().filter(|_| canonical)?;
+            while child < end {
+                if index == 0 {
+                    return Some(child);
+                }
+                index -= 1;
+                child = self.nodes[child].end as usize;
+            }
+            return None;
+        }
+        while child < end {
+            let c = &self.nodes[child];
+            if c.spans.key.is_some()
+                && &self.names[c.name.start as usize..c.name.end as usize] == token
+            {
+                return Some(child);
+            }
+            child = c.end as usize;
+        }
+        None
+    }
+
+    /// The spans of the value at `pointer`.
+    pub fn get(&self, pointer: &str) -> Option<&Spans> {
+        match self.walk(pointer)? {
+            (i, true) => Some(&self.nodes[i].spans),
+            (_, false) => None,
+        }
+    }
+
+    /// Whether the document has a value at `pointer`.
+    pub fn contains_key(&self, pointer: &str) -> bool {
+        self.get(pointer).is_some()
+    }
+
+    /// The spans of the value at `pointer` or, failing that, of its nearest ancestor.
+    fn nearest(&self, pointer: &str) -> Option<&Spans> {
+        self.walk(pointer).map(|(i, _)| &self.nodes[i].spans)
+    }
+}
+
 /// A parsed document: its data and the position of every value in it.
 #[derive(Debug, Clone)]
 pub struct Document {
     pub file: String,
     pub text: String,
     pub value: Value,
-    pub spans: BTreeMap<String, Spans>,
+    pub spans: SpanTree,
 }
 
 impl Document {
     /// A location for the value at `pointer`, falling back to its nearest parent that
     /// has a position. With `prefer_key`, points at the key rather than the value.
     pub fn locate(&self, pointer: &str, prefer_key: bool) -> Location {
-        let mut p = pointer.to_owned();
-        loop {
-            if let Some(spans) = self.spans.get(&p) {
-                let span = if prefer_key {
-                    spans.key.clone().unwrap_or_else(|| spans.value.clone())
-                } else {
-                    spans.value.clone()
-                };
-                return Location::file(&self.file)
-                    .with_span(&self.text, span)
-                    .with_pointer(pointer);
-            }
-            match p.rfind('/') {
-                Some(i) => p.truncate(i),
-                None => return Location::file(&self.file).with_pointer(pointer),
-            }
-        }
+        let Some(spans) = self.spans.nearest(pointer) else {
+            return Location::file(&self.file).with_pointer(pointer);
+        };
+        let span = if prefer_key {
+            spans.key.clone().unwrap_or_else(|| spans.value.clone())
+        } else {
+            spans.value.clone()
+        };
+        Location::file(&self.file)
+            .with_span(&self.text, span)
+            .with_pointer(pointer)
     }
 
     /// The location of the child key `name` of the object at `parent`.
@@ -151,15 +281,10 @@ fn parse_toml(file: &str, text: &str) -> Result<Document, Vec<Finding>> {
             })
             .collect());
     }
-    let mut spans = BTreeMap::new();
-    spans.insert(
-        String::new(),
-        Spans {
-            key: None,
-            value: 0..text.len(),
-        },
-    );
-    let value = toml_table(table.get_ref(), "", &mut spans);
+    let mut spans = SpanTree::default();
+    let root = spans.open(None, 0..text.len());
+    let value = toml_table(table.get_ref(), &mut spans);
+    spans.close(root, false);
     Ok(Document {
         file: file.to_owned(),
         text: text.to_owned(),
@@ -168,24 +293,19 @@ fn parse_toml(file: &str, text: &str) -> Result<Document, Vec<Finding>> {
     })
 }
 
-fn toml_table(table: &DeTable<'_>, pointer: &str, spans: &mut BTreeMap<String, Spans>) -> Value {
+fn toml_table(table: &DeTable<'_>, spans: &mut SpanTree) -> Value {
     let mut map = Map::new();
     for (key, value) in table {
-        let child = format!("{pointer}/{}", escape_pointer(key.get_ref()));
-        let v = toml_value(value.get_ref(), &child, spans);
-        spans.insert(
-            child,
-            Spans {
-                key: Some(key.span()),
-                value: value.span(),
-            },
-        );
+        let node = spans.open(Some((key.get_ref(), key.span())), value.span());
+        let v = toml_value(value.get_ref(), spans);
+        spans.close(node, matches!(value.get_ref(), DeValue::Array(_)));
         map.insert(key.get_ref().to_string(), v);
     }
     Value::Object(map)
 }
 
-fn toml_value(value: &DeValue<'_>, pointer: &str, spans: &mut BTreeMap<String, Spans>) -> Value {
+/// The value of `value`; its children's spans go into `spans`.
+fn toml_value(value: &DeValue<'_>, spans: &mut SpanTree) -> Value {
     match value {
         DeValue::String(s) => Value::String(s.to_string()),
         DeValue::Integer(i) => {
@@ -208,22 +328,15 @@ fn toml_value(value: &DeValue<'_>, pointer: &str, spans: &mut BTreeMap<String, S
         DeValue::Array(items) => Value::Array(
             items
                 .iter()
-                .enumerate()
-                .map(|(i, item)| {
-                    let child = format!("{pointer}/{i}");
-                    let v = toml_value(item.get_ref(), &child, spans);
-                    spans.insert(
-                        child,
-                        Spans {
-                            key: None,
-                            value: item.span(),
-                        },
-                    );
+                .map(|item| {
+                    let node = spans.open(None, item.span());
+                    let v = toml_value(item.get_ref(), spans);
+                    spans.close(node, matches!(item.get_ref(), DeValue::Array(_)));
                     v
                 })
                 .collect(),
         ),
-        DeValue::Table(t) => toml_table(t, pointer, spans),
+        DeValue::Table(t) => toml_table(t, spans),
     }
 }
 
@@ -260,6 +373,21 @@ fn too_deep(text: &str, max: usize) -> Option<usize> {
 }
 
 fn parse_json(file: &str, text: &str) -> Result<Document, Vec<Finding>> {
+    let (value, spans) = match FastJson::parse(text) {
+        Some(parsed) => parsed,
+        None => parse_json_ast(file, text)?,
+    };
+    Ok(Document {
+        file: file.to_owned(),
+        text: text.to_owned(),
+        value,
+        spans,
+    })
+}
+
+/// Parse `text` through `jsonc-parser`'s AST: every document the fast path passes on,
+/// and every syntax error, in that parser's words.
+fn parse_json_ast(file: &str, text: &str) -> Result<(Value, SpanTree), Vec<Finding>> {
     use jsonc_parser::{CollectOptions, ParseOptions, parse_to_ast};
     if let Some(at) = too_deep(text, MAX_JSON_DEPTH) {
         return Err(vec![syntax_finding(
@@ -299,28 +427,16 @@ fn parse_json(file: &str, text: &str) -> Result<Document, Vec<Finding>> {
             None,
         )]);
     };
-    let mut spans = BTreeMap::new();
+    let mut spans = SpanTree::default();
     let mut problems = Vec::new();
-    spans.insert(
-        String::new(),
-        Spans {
-            key: None,
-            value: range(&root),
-        },
-    );
-    let value = json_value(&root, "", &mut spans, &mut problems);
+    let value = json_value(&root, None, &mut spans, &mut problems);
     if !problems.is_empty() {
         return Err(problems
             .into_iter()
             .map(|(msg, span)| syntax_finding(file, text, msg, Some(span)))
             .collect());
     }
-    Ok(Document {
-        file: file.to_owned(),
-        text: text.to_owned(),
-        value,
-        spans,
-    })
+    Ok((value, spans))
 }
 
 fn range(v: &jsonc_parser::ast::Value<'_>) -> Range<usize> {
@@ -336,37 +452,24 @@ fn range(v: &jsonc_parser::ast::Value<'_>) -> Range<usize> {
     r.start..r.end
 }
 
+/// The value of `v`, named by `key` in its parent object; its spans go into `spans`.
 fn json_value(
     v: &jsonc_parser::ast::Value<'_>,
-    pointer: &str,
-    spans: &mut BTreeMap<String, Spans>,
+    key: Option<(&str, Range<usize>)>,
+    spans: &mut SpanTree,
     problems: &mut Vec<(String, Range<usize>)>,
 ) -> Value {
     use jsonc_parser::ast::{ObjectPropName, Value as V};
-    match v {
+    let node = spans.open(key, range(v));
+    let value = match v {
         V::StringLit(s) => Value::String(s.value.to_string()),
-        V::NumberLit(n) => match serde_json::from_str::<Number>(n.value) {
-            Ok(num) => Value::Number(num),
-            Err(_) => Value::String(n.value.to_owned()),
-        },
+        V::NumberLit(n) => json_number(n.value),
         V::BooleanLit(b) => Value::Bool(b.value),
         V::NullKeyword(_) => Value::Null,
         V::Array(a) => Value::Array(
             a.elements
                 .iter()
-                .enumerate()
-                .map(|(i, item)| {
-                    let child = format!("{pointer}/{i}");
-                    let v = json_value(item, &child, spans, problems);
-                    spans.insert(
-                        child,
-                        Spans {
-                            key: None,
-                            value: range(item),
-                        },
-                    );
-                    v
-                })
+                .map(|item| json_value(item, None, spans, problems))
                 .collect(),
         ),
         V::Object(o) => {
@@ -376,7 +479,6 @@ fn json_value(
                     ObjectPropName::String(s) => (s.value.to_string(), s.range),
                     ObjectPropName::Word(w) => (w.value.to_owned(), w.range),
                 };
-                let child = format!("{pointer}/{}", escape_pointer(&name));
                 if map.contains_key(&name) {
                     // serde_json would silently keep the last one; a policy must not be
                     // ambiguous about which value applies.
@@ -386,18 +488,226 @@ fn json_value(
                     ));
                     continue;
                 }
-                let value = json_value(&prop.value, &child, spans, problems);
-                spans.insert(
-                    child,
-                    Spans {
-                        key: Some(key_range.start..key_range.end),
-                        value: range(&prop.value),
-                    },
-                );
+                let key = Some((name.as_str(), key_range.start..key_range.end));
+                let value = json_value(&prop.value, key, spans, problems);
                 map.insert(name, value);
             }
             Value::Object(map)
         }
+    };
+    spans.close(node, matches!(v, V::Array(_)));
+    value
+}
+
+/// A JSON number as the data model holds it; text `serde_json` cannot hold as a
+/// number stays text, so the schema reports a type error.
+fn json_number(text: &str) -> Value {
+    match serde_json::from_str::<Number>(text) {
+        Ok(num) => Value::Number(num),
+        Err(_) => Value::String(text.to_owned()),
+    }
+}
+
+/// A single-pass parser for the plain JSON profiles are written in: objects, arrays,
+/// strings without escapes, numbers, `true`, `false` and `null`, separated by ASCII
+/// whitespace. It builds the value and its spans as it reads, giving what
+/// [`parse_json_ast`] gives for the same text; on anything else (an escape, an
+/// error, a duplicate key, deep nesting) it gives up, and the text goes to
+/// [`parse_json_ast`], which accepts or reports it in its own words.
+struct FastJson<'a> {
+    text: &'a str,
+    bytes: &'a [u8],
+    at: usize,
+    spans: SpanTree,
+}
+
+impl<'a> FastJson<'a> {
+    fn parse(text: &'a str) -> Option<(Value, SpanTree)> {
+        let mut p = FastJson {
+            text,
+            bytes: text.as_bytes(),
+            at: 0,
+            spans: SpanTree::default(),
+        };
+        p.skip_space();
+        let value = p.value(None, 1)?;
+        p.skip_space();
+        (p.at == p.bytes.len()).then_some((value, p.spans))
+    }
+
+    fn skip_space(&mut self) {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.bytes.get(self.at) {
+            self.at += 1;
+        }
+    }
+
+    /// Consume `b` if it is next.
+    fn eat(&mut self, b: u8) -> bool {
+        let next = self.bytes.get(self.at) == Some(&b);
+        if next {
+            self.at += 1;
+        }
+        next
+    }
+
+    /// Whether a literal or number may end here: at a separator, space or the end.
+    fn at_boundary(&self) -> bool {
+        matches!(
+            self.bytes.get(self.at),
+            None | Some(b' ' | b'\t' | b'\n' | b'\r' | b',' | b']' | b'}')
+        )
+    }
+
+    /// A string without escapes, from its opening quote (the current byte); the text
+    /// between the quotes and the span with them.
+    fn string(&mut self) -> Option<(&'a str, Range<usize>)> {
+        let start = self.at;
+        let len = self.bytes[start + 1..]
+            .iter()
+            .position(|&b| b == b'"' || b == b'\\')?;
+        let end = start + 1 + len;
+        if self.bytes[end] != b'"' {
+            return None;
+        }
+        self.at = end + 1;
+        Some((&self.text[start + 1..end], start..end + 1))
+    }
+
+    fn number(&mut self) -> Option<Value> {
+        let start = self.at;
+        self.eat(b'-');
+        let digits = |p: &mut Self| {
+            let from = p.at;
+            while p.bytes.get(p.at).is_some_and(u8::is_ascii_digit) {
+                p.at += 1;
+            }
+            p.at > from
+        };
+        if self.eat(b'0') {
+            if self.bytes.get(self.at).is_some_and(u8::is_ascii_digit) {
+                return None;
+            }
+        } else if !digits(self) {
+            return None;
+        }
+        if self.eat(b'.') && !digits(self) {
+            return None;
+        }
+        if self.eat(b'e') || self.eat(b'E') {
+            if !self.eat(b'+') {
+                self.eat(b'-');
+            }
+            if !digits(self) {
+                return None;
+            }
+        }
+        self.at_boundary()
+            .then(|| json_number(&self.text[start..self.at]))
+    }
+
+    fn literal(&mut self, word: &str, value: Value) -> Option<Value> {
+        if !self.bytes[self.at..].starts_with(word.as_bytes()) {
+            return None;
+        }
+        self.at += word.len();
+        self.at_boundary().then_some(value)
+    }
+
+    /// The value starting at the current byte, at nesting `depth` if it is an array
+    /// or object, named by `key` in its parent.
+    fn value(&mut self, key: Option<(&str, Range<usize>)>, depth: usize) -> Option<Value> {
+        let start = self.at;
+        match *self.bytes.get(start)? {
+            b'{' | b'[' if depth > MAX_JSON_DEPTH => None,
+            b'{' => {
+                let node = self.spans.open(key, start..start);
+                self.at += 1;
+                let mut map = Map::new();
+                self.skip_space();
+                if !self.eat(b'}') {
+                    loop {
+                        if self.bytes.get(self.at) != Some(&b'"') {
+                            return None;
+                        }
+                        let (name, span) = self.string()?;
+                        if map.contains_key(name) {
+                            return None;
+                        }
+                        self.skip_space();
+                        if !self.eat(b':') {
+                            return None;
+                        }
+                        self.skip_space();
+                        let value = self.value(Some((name, span)), depth + 1)?;
+                        map.insert(name.to_owned(), value);
+                        self.skip_space();
+                        if self.eat(b'}') {
+                            break;
+                        }
+                        if !self.eat(b',') {
+                            return None;
+                        }
+                        self.skip_space();
+                    }
+                }
+                self.finish(node, start, false);
+                Some(Value::Object(map))
+            }
+            b'[' => {
+                let node = self.spans.open(key, start..start);
+                self.at += 1;
+                let mut items = Vec::new();
+                self.skip_space();
+                if !self.eat(b']') {
+                    loop {
+                        items.push(self.value(None, depth + 1)?);
+                        self.skip_space();
+                        if self.eat(b']') {
+                            break;
+                        }
+                        if !self.eat(b',') {
+                            return None;
+                        }
+                        self.skip_space();
+                    }
+                }
+                self.finish(node, start, true);
+                Some(Value::Array(items))
+            }
+            b'"' => {
+                let (text, span) = self.string()?;
+                self.spans.leaf(key, span);
+                Some(Value::String(text.to_owned()))
+            }
+            b'-' | b'0'..=b'9' => {
+                let value = self.number()?;
+                self.spans.leaf(key, start..self.at);
+                Some(value)
+            }
+            b't' => self.leaf_literal(key, "true", Value::Bool(true)),
+            b'f' => self.leaf_literal(key, "false", Value::Bool(false)),
+            b'n' => self.leaf_literal(key, "null", Value::Null),
+            _ => None,
+        }
+    }
+
+    fn leaf_literal(
+        &mut self,
+        key: Option<(&str, Range<usize>)>,
+        word: &str,
+        value: Value,
+    ) -> Option<Value> {
+        let start = self.at;
+        let value = self.literal(word, value)?;
+        self.spans.leaf(key, start..self.at);
+        Some(value)
+    }
+
+    /// Close the array or object node `node` that opened at `start`, now that its
+    /// closing bracket is read.
+    fn finish(&mut self, node: usize, start: usize, array: bool) {
+        self.spans.set_value(node, start..self.at);
+        self.spans.close(node, array);
     }
 }
 
@@ -452,6 +762,106 @@ mod tests {
         assert!(parse("p.json", fine.as_bytes(), Syntax::Json).is_ok());
         let deep_toml = format!("a = {}{}", "[".repeat(100_000), "]".repeat(100_000));
         assert!(parse("p.toml", deep_toml.as_bytes(), Syntax::Toml).is_err());
+    }
+
+    /// What the fast path gives must be what the full parser gives, for any text it
+    /// takes: a sample profile, every one-byte deletion of it, and edge cases.
+    #[test]
+    fn fast_json_agrees_with_the_full_parser() {
+        let sample = concat!(
+            "{\n  \"profile\": {\"id\": \"team-00001\", \"serial\": 2, \"x\": -0, \"f\": 1.5e-3},\n",
+            "  \"accounts\": {\"allow\": [\"acme-*\", \"a/b~c\"], \"deny\": []},\n",
+            "  \"nested\": [[1, [true, false]], {}, null, {\"\": 0}],\n",
+            "  \"text\": \"caf\u{e9} \u{1F600}\", \"big\": 123456789012345678901234567890\n}\n"
+        );
+        let mut texts: Vec<String> = vec![sample.to_owned()];
+        for i in 0..sample.len() {
+            if sample.is_char_boundary(i) && sample.is_char_boundary(i + 1) {
+                texts.push(format!("{}{}", &sample[..i], &sample[i + 1..]));
+            }
+        }
+        for edge in [
+            "",
+            " ",
+            "{}",
+            "[]",
+            "0",
+            "-",
+            "-0",
+            "01",
+            "1.",
+            ".5",
+            "1e",
+            "1e+",
+            "1E-2",
+            "+1",
+            "true",
+            "tru",
+            "truex",
+            "nul",
+            "null ",
+            "\"a\\nb\"",
+            "{\"a\":1,}",
+            "[1,]",
+            "[1 2]",
+            "{\"a\" 1}",
+            "{\"a\":1}{}",
+            "\u{feff}{}",
+            "{\u{a0}}",
+            "\"\u{1}\"",
+            "{\"a\":1,\"a\":2}",
+            "[1]x",
+            "\t[\r\n]\n",
+            "{\"k\":\"v\"}  ",
+            "1e999",
+            "-1e999",
+            "18446744073709551616",
+        ] {
+            texts.push(edge.to_owned());
+        }
+        let deep = |n: usize| format!("{}{}", "[".repeat(n), "]".repeat(n));
+        texts.push(deep(MAX_JSON_DEPTH));
+        texts.push(deep(MAX_JSON_DEPTH + 1));
+        let mut fast_taken = 0;
+        for text in &texts {
+            let Some(fast) = FastJson::parse(text) else {
+                continue;
+            };
+            fast_taken += 1;
+            let full = parse_json_ast("p.json", text).unwrap_or_else(|e| {
+                panic!("fast path took {text:?}, the parser refuses it: {e:?}")
+            });
+            assert_eq!(fast, full, "{text:?}");
+        }
+        // Most one-byte deletions break the document; enough remain to compare.
+        assert!(fast_taken > 40, "{fast_taken}");
+    }
+
+    #[test]
+    fn spans_are_found_by_pointer() {
+        let text = "{\"a\": {\"b/c\": [10, {\"~\": 1}]}, \"\": 2}";
+        let doc = parse("p.json", text.as_bytes(), Syntax::Json).unwrap();
+        let at = |p: &str| doc.spans.get(p).map(|s| &text[s.value.clone()]);
+        assert_eq!(at(""), Some(text));
+        assert_eq!(at("/a/b~1c/0"), Some("10"));
+        assert_eq!(at("/a/b~1c/1/~0"), Some("1"));
+        assert_eq!(at("/"), Some("2"));
+        for missing in [
+            "/a/b~1c/00",
+            "/a/b~1c/2",
+            "/a/b/c",
+            "/a/x",
+            "a",
+            "/a/b~1c/+1",
+        ] {
+            assert_eq!(at(missing), None, "{missing}");
+        }
+        let key = doc.spans.get("/a").and_then(|s| s.key.clone()).unwrap();
+        assert_eq!(&text[key], "\"a\"");
+        // A missing value is located at its nearest ancestor.
+        let loc = doc.locate("/a/b~1c/7/x", false);
+        assert_eq!(loc.span, doc.spans.get("/a/b~1c").map(|s| s.value.clone()));
+        assert_eq!(loc.pointer.as_deref(), Some("/a/b~1c/7/x"));
     }
 
     #[test]

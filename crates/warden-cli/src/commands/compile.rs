@@ -72,21 +72,23 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode, CliError> {
         (Some(cert), Some(key)) => Some(load_profile_signer(cert, key, now)?),
         _ => None,
     };
+    let has_profile_signer = profile_signer.is_some();
     let mut signed_profiles = 0usize;
     let mut all_findings = Vec::new();
     let mut sources = Sources::default();
     let mut refused = Vec::new();
     let mut compiled: BTreeMap<String, (PathBuf, u64, Vec<Artifact>)> = BTreeMap::new();
     // Loaded on every core; a base that many profiles extend is read and checked once.
-    let all_loaded = ProfileLoader::new(&FsLoader).load_all(&files);
-    for (file, mut loaded) in files.iter().zip(all_loaded) {
-        // Size limits are measured on the compiled values, as `validate` does.
+    // Size limits are measured on the compiled values, as `validate` does.
+    let all_loaded = ProfileLoader::new(&FsLoader).load_all_then(&files, |loaded| {
         if let Some(p) = &loaded.profile {
             loaded.findings.extend(warden_compile::limits::findings(p));
-            if p.macos.sign_mobileconfig == Some(true) && profile_signer.is_none() {
+            if p.macos.sign_mobileconfig == Some(true) && !has_profile_signer {
                 loaded.findings.push(signer_missing(p));
             }
         }
+    });
+    for (file, loaded) in files.iter().zip(all_loaded) {
         let has_errors = loaded.has_errors();
         all_findings.extend(loaded.findings);
         for (name, text) in loaded.sources.iter() {

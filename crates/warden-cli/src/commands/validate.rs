@@ -25,15 +25,26 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode, CliError> {
     let mut all = Vec::new();
     let mut sources = Sources::default();
     // Every core, each base read once; results come back in the order of `files`.
-    for loaded in ProfileLoader::new(&FsLoader).load_all(&files) {
-        all.extend(loaded.findings);
-        // Size limits, measured on the compiled values so `compile` never fails on one.
+    // Size limits are measured on the compiled values, so `compile` never fails on one.
+    let loader = ProfileLoader::new(&FsLoader);
+    let all_loaded = loader.load_all_then(&files, |loaded| {
         if let Some(p) = &loaded.profile {
-            all.extend(warden_compile::limits::findings(p));
+            let limits = warden_compile::limits::findings(p);
+            loaded.findings.extend(limits);
         }
+    });
+    for loaded in all_loaded {
+        // Only the files findings point into are rendered.
         for (name, text) in loaded.sources.iter() {
-            sources.insert(name, text);
+            if loaded
+                .findings
+                .iter()
+                .any(|f| f.location.file.as_deref() == Some(name))
+            {
+                sources.insert(name, text);
+            }
         }
+        all.extend(loaded.findings);
     }
     findings::dedup(&mut all);
     findings::print(&all, &sources, args.format);
