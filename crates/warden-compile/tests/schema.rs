@@ -71,3 +71,26 @@ fn a_profile_that_would_break_the_schema_is_not_compiled() {
         Err(CompileError::SchemaViolation(msg)) if msg.contains("/files/mcpFile")
     ));
 }
+
+#[test]
+fn bare_tool_names_with_wildcards_compile_to_a_schema_valid_file() {
+    // "Both forms support `*` (any characters) and `?` (single character) glob
+    // wildcards": `web_*` and `sql_?xecute` are bare tool names, not Bash patterns.
+    let base = std::fs::read_to_string(common::root().join("profiles/examples/org-baseline.toml"))
+        .unwrap();
+    let edited = base.replace(
+        "deny = [\"bash(rm:*)\"",
+        "deny = [\"web_*\", \"sql_?xecute\", \"bash(rm:*)\"",
+    );
+    assert_ne!(edited, base, "the example's deny list moved");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("wildcards.toml");
+    std::fs::write(&path, edited).unwrap();
+    let profile = common::load(&path);
+    let out = warden_compile::compile(&profile).unwrap();
+    let bytes = &out.artifacts()[warden_compile::MANAGED_SETTINGS_PATH];
+    let settings: serde_json::Value = serde_json::from_slice(bytes).unwrap();
+    let deny = settings["permissions"]["deny"].as_array().unwrap();
+    assert!(deny.contains(&json!("web_*")) && deny.contains(&json!("sql_?xecute")));
+    check_schema(&settings).unwrap();
+}
