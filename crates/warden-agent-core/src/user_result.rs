@@ -268,6 +268,8 @@ fn read_trusted(platform: Platform, home: &Path) -> Result<Vec<u8>, ReadProblem>
 
     use rustix::fs::{FileType, Mode, OFlags};
 
+    use crate::ownership::{Kind, UnixMeta, judge_unix};
+
     let unreadable = |what: &dyn std::fmt::Display, e: rustix::io::Errno| match e {
         rustix::io::Errno::NOENT => ReadProblem::NotRecorded,
         rustix::io::Errno::LOOP => ReadProblem::Untrusted(format!("{what} is a symbolic link")),
@@ -283,25 +285,17 @@ fn read_trusted(platform: Platform, home: &Path) -> Result<Vec<u8>, ReadProblem>
     let owner = rustix::fs::fstat(&home_fd)
         .map_err(|e| unreadable(&home.display(), e))?
         .st_uid;
-    // `st_mode` is a u16 on macOS and a u32 on Linux.
-    #[allow(clippy::unnecessary_cast)]
-    let mode_of = |st: &rustix::fs::Stat| st.st_mode as u32 & 0o7777;
-    let check = |st: &rustix::fs::Stat, path: &Path| {
-        if st.st_uid != owner {
-            return Err(ReadProblem::Untrusted(format!(
-                "{} is owned by uid {}, not by the home's owner (uid {owner})",
-                path.display(),
-                st.st_uid
-            )));
-        }
-        if mode_of(st) & 0o022 != 0 {
-            return Err(ReadProblem::Untrusted(format!(
-                "{} is writable by others (mode {:o})",
-                path.display(),
-                mode_of(st) & 0o777
-            )));
-        }
-        Ok(())
+    // The rule the agent's own state is judged by, with the home's owner as the owner.
+    let check = |st: &rustix::fs::Stat, path: &Path, kind: Kind| {
+        // `st_mode` is a u16 on macOS, `st_nlink` a u16 or u32 on some platforms.
+        #[allow(clippy::unnecessary_cast, clippy::useless_conversion)]
+        let meta = UnixMeta {
+            uid: st.st_uid,
+            mode: st.st_mode as u32,
+            nlink: st.st_nlink as u64,
+        };
+        judge_unix(&meta, kind, owner)
+            .map_err(|why| ReadProblem::Untrusted(format!("{} {why}", path.display())))
     };
     let mut dir = home_fd;
     let mut path = home.to_path_buf();
@@ -310,7 +304,7 @@ fn read_trusted(platform: Platform, home: &Path) -> Result<Vec<u8>, ReadProblem>
         let fd = rustix::fs::openat(&dir, *name, dir_flags | OFlags::NOFOLLOW, Mode::empty())
             .map_err(|e| unreadable(&path.display(), e))?;
         let st = rustix::fs::fstat(&fd).map_err(|e| unreadable(&path.display(), e))?;
-        check(&st, &path)?;
+        check(&st, &path, Kind::Directory)?;
         dir = fd;
     }
     path.push(USER_RESULT_FILE);
@@ -328,14 +322,7 @@ fn read_trusted(platform: Platform, home: &Path) -> Result<Vec<u8>, ReadProblem>
             path.display()
         )));
     }
-    check(&st, &path)?;
-    if st.st_nlink != 1 {
-        return Err(ReadProblem::Untrusted(format!(
-            "{} has {} hard links",
-            path.display(),
-            st.st_nlink
-        )));
-    }
+    check(&st, &path, Kind::File)?;
     if st.st_size as u64 > MAX_USER_RESULT_BYTES {
         return Err(ReadProblem::Unreadable(format!(
             "{} is {} bytes, over the {MAX_USER_RESULT_BYTES}-byte limit",
@@ -434,13 +421,13 @@ mod tests {
         std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o666)).unwrap();
         assert!(matches!(
             read(platform, home.path()),
-            Err(ReadProblem::Untrusted(m)) if m.contains("writable by others")
+            Err(ReadProblem::Untrusted(m)) if m.contains("writable by group or others")
         ));
         std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
         std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777)).unwrap();
         assert!(matches!(
             read(platform, home.path()),
-            Err(ReadProblem::Untrusted(m)) if m.contains("writable by others")
+            Err(ReadProblem::Untrusted(m)) if m.contains("writable by group or others")
         ));
         std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).unwrap();
 

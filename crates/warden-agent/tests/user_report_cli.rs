@@ -253,7 +253,7 @@ fn system_mode_reports_the_console_users_last_enforce_in_the_same_line() {
     std::fs::set_permissions(e.record(), std::fs::Permissions::from_mode(0o666)).unwrap();
     let line = e.jamf_line();
     assert!(
-        line.starts_with("result not trusted: ") && line.contains("writable by others"),
+        line.starts_with("result not trusted: ") && line.contains("writable by group or others"),
         "{line}"
     );
 }
