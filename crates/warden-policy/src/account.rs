@@ -160,6 +160,10 @@ fn fold(s: &str) -> String {
     s.replace('_', "-")
 }
 
+fn fold_char(c: char) -> char {
+    if c == '_' { '-' } else { c }
+}
+
 /// One normalisation pass; returns the new string and the domain it stripped.
 fn strip_once(value: &str) -> (String, Option<Tld>) {
     let mut s = value.trim();
@@ -218,16 +222,43 @@ impl AccountPattern {
     /// lower-cased value (for patterns written with dots, such as `xy12345.us-east-1`).
     pub fn matches(&self, account: &NormalizedAccount) -> bool {
         let label0 = match account.kind {
-            AccountKind::OrgAccount => self.folded.matches(&account.folded_account_part()),
+            AccountKind::OrgAccount => self.folded.matches_mapped(&account.account_part, fold_char),
             AccountKind::Locator | AccountKind::Invalid => self.glob.matches(&account.account_part),
         };
-        label0 || self.glob.matches(&account.normalized()) || self.glob.matches(&account.lowered)
+        // Without qualifiers the normalised form is label 0 itself.
+        let dotted = || {
+            if account.qualifiers.is_empty() {
+                self.glob.matches(&account.account_part)
+            } else {
+                self.glob.matches(&account.normalized())
+            }
+        };
+        label0 || dotted() || self.glob.matches(&account.lowered)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// The allocation-free comparison decides as comparing the folded and dotted
+        /// strings themselves does.
+        #[test]
+        fn pattern_matching_agrees_with_the_string_forms(
+            pattern in "[a-z_*?-]{1,8}(\\.[a-z0-9*-]{1,6})?",
+            value in "[A-Za-z_-]{1,10}(\\.[a-z0-9-]{1,8}){0,2}",
+        ) {
+            if let (Ok(p), Ok(a)) = (AccountPattern::new(&pattern), NormalizedAccount::parse(&value)) {
+                let label0 = match a.kind {
+                    AccountKind::OrgAccount => p.folded.matches(&a.folded_account_part()),
+                    _ => p.glob.matches(&a.account_part),
+                };
+                let expected = label0 || p.glob.matches(&a.normalized()) || p.glob.matches(&a.lowered);
+                proptest::prop_assert_eq!(p.matches(&a), expected);
+            }
+        }
+    }
 
     fn n(s: &str) -> NormalizedAccount {
         NormalizedAccount::parse(s).unwrap()

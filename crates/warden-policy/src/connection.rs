@@ -10,8 +10,8 @@ use crate::account::{
 };
 use crate::authenticator::{self, Authenticator, EffectiveSource};
 use crate::glob::Glob;
-use crate::model::{AuthenticatorPolicy, Policy, RolePolicy};
-use crate::permission::{Decision, Invocation};
+use crate::model::{AccountPolicy, Policy};
+use crate::permission::{CompiledPermissions, Decision, Invocation, PermissionVerdict};
 use crate::rule::{Rule, RuleId};
 
 /// The connection fields the engine looks at, as the effective connection has them (after the
@@ -236,6 +236,75 @@ pub fn looks_like_pat(value: &str) -> bool {
 
 impl Policy {
     /// Evaluates one connection. Never fails: anything that cannot be judged is reported as
+    /// such in the verdict. To judge many connections, parse the policy's patterns once
+    /// with [`Policy::evaluator`].
+    pub fn evaluate_connection(&self, params: &ConnectionParams) -> ConnectionVerdict {
+        self.evaluator().evaluate_connection(params)
+    }
+
+    /// The policy with every pattern parsed, for judging many connections: each one then
+    /// costs the matching alone, not the parsing of every pattern again.
+    pub fn evaluator(&self) -> PolicyEvaluator<'_> {
+        PolicyEvaluator::new(self)
+    }
+}
+
+/// The account allow and deny patterns, compiled.
+#[derive(Debug, Clone)]
+struct AccountPatterns {
+    deny: Vec<AccountPattern>,
+    /// One list per `extends` layer, base first.
+    layers: Vec<Vec<AccountPattern>>,
+}
+
+/// A [`Policy`] with its patterns parsed once, from [`Policy::evaluator`]. Its verdicts are
+/// exactly [`Policy::evaluate_connection`]'s.
+#[derive(Debug, Clone)]
+pub struct PolicyEvaluator<'p> {
+    policy: &'p Policy,
+    /// The account patterns, or the rule that denies every account because one of them is
+    /// invalid (as CoCo denies on an invalid policy).
+    accounts: Result<AccountPatterns, Rule>,
+    /// The permissions Cortex Code receives (the profile's, with the account patterns).
+    permissions: CompiledPermissions,
+    /// Per-account authenticator entries whose key is a valid pattern, in key order.
+    per_account: Vec<(&'p str, AccountPattern, &'p [String])>,
+    /// Forbidden role patterns; an invalid one is compared literally.
+    forbidden_roles: Vec<(&'p str, Option<Glob>)>,
+}
+
+impl<'p> PolicyEvaluator<'p> {
+    fn new(policy: &'p Policy) -> Self {
+        Self {
+            policy,
+            accounts: compile_accounts(&policy.accounts),
+            permissions: policy.permissions.with_accounts(&policy.accounts).compile(),
+            per_account: policy
+                .authenticators
+                .per_account
+                .iter()
+                .filter_map(|(key, methods)| {
+                    let pattern = AccountPattern::new(key).ok()?;
+                    Some((key.as_str(), pattern, methods.as_slice()))
+                })
+                .collect(),
+            forbidden_roles: policy
+                .roles
+                .forbidden
+                .iter()
+                .map(|p| (p.as_str(), Glob::new(p).ok()))
+                .collect(),
+        }
+    }
+
+    /// How Cortex Code's CLI decides `account(<account>)` through the permissions the
+    /// compiler writes (the profile's lists with the account patterns added).
+    pub fn account_permission(&self, account: &str) -> PermissionVerdict {
+        self.permissions
+            .evaluate(&Invocation::new("account", Some(account)))
+    }
+
+    /// Evaluates one connection. Never fails: anything that cannot be judged is reported as
     /// such in the verdict.
     pub fn evaluate_connection(&self, params: &ConnectionParams) -> ConnectionVerdict {
         let (mut account, host, normalized) = self.evaluate_account(params);
@@ -244,23 +313,20 @@ impl Policy {
         if account.status == AccountStatus::Allowed
             && let Some(value) = set(&params.account)
         {
-            let v = self
-                .permissions
-                .with_accounts(&self.accounts)
-                .evaluate(&Invocation::new("account", Some(value)));
+            let v = self.account_permission(value);
             if v.decision == Decision::Deny {
                 account.status = AccountStatus::Denied;
                 account.rule = v.rule;
             }
         }
-        let authenticator = self.authenticators.evaluate(params, normalized.as_ref());
-        let role = self.roles.evaluate(set(&params.role));
+        let authenticator = self.evaluate_authenticator(params, normalized.as_ref());
+        let role = self.evaluate_role(set(&params.role));
         let secrets = secrets(params);
         let compliant =
             account.status == AccountStatus::Allowed && authenticator.allowed && role.compliant;
         ConnectionVerdict {
             name: params.name.clone(),
-            required: self.required_connection.as_deref() == Some(params.name.as_str()),
+            required: self.policy.required_connection.as_deref() == Some(params.name.as_str()),
             account,
             host,
             authenticator,
@@ -332,30 +398,11 @@ impl Policy {
             );
         }
 
-        // Compile every pattern first: a broken policy denies, as CoCo does.
-        let mut deny = Vec::new();
-        for p in &self.accounts.deny {
-            match AccountPattern::new(p) {
-                Ok(c) => deny.push(c),
-                Err(e) => return done(AccountStatus::Denied, invalid_account_pattern(p, None, &e)),
-            }
-        }
-        let mut layers = Vec::new();
-        for (i, layer) in self.accounts.allow.iter().enumerate() {
-            let mut compiled = Vec::new();
-            for p in layer {
-                match AccountPattern::new(p) {
-                    Ok(c) => compiled.push(c),
-                    Err(e) => {
-                        return done(
-                            AccountStatus::Denied,
-                            invalid_account_pattern(p, Some(i), &e),
-                        );
-                    }
-                }
-            }
-            layers.push(compiled);
-        }
+        // A broken policy denies, as CoCo does.
+        let AccountPatterns { deny, layers } = match &self.accounts {
+            Ok(patterns) => patterns,
+            Err(rule) => return done(AccountStatus::Denied, rule.clone()),
+        };
 
         if let Some(p) = deny.iter().find(|p| p.matches(&acct)) {
             return done(
@@ -458,6 +505,26 @@ impl Policy {
     }
 }
 
+/// Compiles every account pattern; the first invalid one (deny patterns first) becomes the
+/// rule that denies.
+fn compile_accounts(policy: &AccountPolicy) -> Result<AccountPatterns, Rule> {
+    let compile = |p: &String, layer| {
+        AccountPattern::new(p).map_err(|e| invalid_account_pattern(p, layer, &e))
+    };
+    let deny = policy
+        .deny
+        .iter()
+        .map(|p| compile(p, None))
+        .collect::<Result<_, _>>()?;
+    let layers = policy
+        .allow
+        .iter()
+        .enumerate()
+        .map(|(i, layer)| layer.iter().map(|p| compile(p, Some(i))).collect())
+        .collect::<Result<_, _>>()?;
+    Ok(AccountPatterns { deny, layers })
+}
+
 fn invalid_account_pattern(pattern: &str, layer: Option<usize>, e: &crate::GlobError) -> Rule {
     let mut rule = Rule::new(
         RuleId::AccountsInvalidPolicy,
@@ -484,12 +551,13 @@ fn host_verdict(
     }
 }
 
-impl AuthenticatorPolicy {
-    fn evaluate(
+impl PolicyEvaluator<'_> {
+    fn evaluate_authenticator(
         &self,
         params: &ConnectionParams,
         account: Option<&NormalizedAccount>,
     ) -> AuthenticatorVerdict {
+        let policy = &self.policy.authenticators;
         let has_key = [
             &params.private_key_file,
             &params.private_key_path,
@@ -514,7 +582,7 @@ impl AuthenticatorPolicy {
                 ),
             );
         }
-        if let Some(m) = self.forbidden.iter().find(|m| effective.is_named(m)) {
+        if let Some(m) = policy.forbidden.iter().find(|m| effective.is_named(m)) {
             return verdict(
                 false,
                 Rule::new(
@@ -528,7 +596,7 @@ impl AuthenticatorPolicy {
         // forbidden ones, a list that cannot name a native-Okta URL: Cortex Code then
         // refuses it, so the engine does too rather than drop it silently.
         let okta_unlisted =
-            matches!(effective, Authenticator::NativeOkta(_)) && !self.forbidden.is_empty();
+            matches!(effective, Authenticator::NativeOkta(_)) && !policy.forbidden.is_empty();
         let okta_rule = || {
             Rule::new(
                 RuleId::AuthenticatorsNotAllowed,
@@ -555,10 +623,10 @@ impl AuthenticatorPolicy {
                 Rule::new(RuleId::AuthenticatorsPerAccount, explanation).with_pattern(key),
             );
         }
-        if self.allowed.is_empty() && okta_unlisted {
+        if policy.allowed.is_empty() && okta_unlisted {
             return verdict(false, okta_rule());
         }
-        if self.allowed.is_empty() {
+        if policy.allowed.is_empty() {
             return verdict(
                 true,
                 Rule::new(
@@ -567,7 +635,7 @@ impl AuthenticatorPolicy {
                 ),
             );
         }
-        for (i, layer) in self.allowed.iter().enumerate() {
+        for (i, layer) in policy.allowed.iter().enumerate() {
             if !layer.iter().any(|m| effective.is_named(m)) {
                 return verdict(
                     false,
@@ -588,7 +656,7 @@ impl AuthenticatorPolicy {
                 RuleId::AuthenticatorsAllowed,
                 format!("`{effective}` is in every allowed set"),
             )
-            .with_layer(self.allowed.len() - 1),
+            .with_layer(policy.allowed.len() - 1),
         )
     }
 
@@ -597,10 +665,7 @@ impl AuthenticatorPolicy {
     /// first key in order. Keys that are not valid globs never match.
     fn per_account_entry(&self, account: &NormalizedAccount) -> Option<(&str, &[String])> {
         let mut best: Option<(bool, usize, &str, &[String])> = None;
-        for (key, methods) in &self.per_account {
-            let Ok(p) = AccountPattern::new(key) else {
-                continue;
-            };
+        for (key, p, methods) in &self.per_account {
             if !p.matches(account) {
                 continue;
             }
@@ -613,8 +678,9 @@ impl AuthenticatorPolicy {
     }
 }
 
-impl RolePolicy {
-    fn evaluate(&self, role: Option<&str>) -> RoleVerdict {
+impl PolicyEvaluator<'_> {
+    fn evaluate_role(&self, role: Option<&str>) -> RoleVerdict {
+        let policy = &self.policy.roles;
         let verdict = |status, compliant, rule| RoleVerdict {
             value: role.map(str::to_owned),
             status,
@@ -622,8 +688,8 @@ impl RolePolicy {
             rule,
         };
         let Some(role) = role else {
-            if self.require_role || self.default_role.is_some() {
-                let why = match (&self.default_role, self.require_role) {
+            if policy.require_role || policy.default_role.is_some() {
+                let why = match (&policy.default_role, policy.require_role) {
                     (Some(d), true) => {
                         format!("no `role`; the policy requires one (default `{d}`)")
                     }
@@ -634,7 +700,7 @@ impl RolePolicy {
                 };
                 return verdict(
                     RoleStatus::Missing,
-                    !self.require_role,
+                    !policy.require_role,
                     Rule::new(RuleId::RolesMissing, why),
                 );
             }
@@ -650,16 +716,16 @@ impl RolePolicy {
         if is_placeholder(role) {
             return verdict(
                 RoleStatus::Placeholder,
-                self.forbidden.is_empty(),
+                policy.forbidden.is_empty(),
                 Rule::new(RuleId::RolesPlaceholder, "`role` is a `${...}` placeholder"),
             );
         }
         let bare = role.trim().trim_matches('"');
-        for p in &self.forbidden {
+        for &(p, ref glob) in &self.forbidden_roles {
             // An invalid pattern is compared literally, so it can still forbid what it names.
-            let hit = match Glob::new(p) {
-                Ok(g) => g.matches(bare),
-                Err(_) => p.trim().eq_ignore_ascii_case(bare),
+            let hit = match glob {
+                Some(g) => g.matches(bare),
+                None => p.trim().eq_ignore_ascii_case(bare),
             };
             if hit {
                 return verdict(
@@ -669,11 +735,11 @@ impl RolePolicy {
                         RuleId::RolesForbidden,
                         format!("role `{role}` is forbidden"),
                     )
-                    .with_pattern(p.as_str()),
+                    .with_pattern(p),
                 );
             }
         }
-        if let Some(d) = &self.default_role
+        if let Some(d) = &policy.default_role
             && d.trim().trim_matches('"').eq_ignore_ascii_case(bare)
         {
             return verdict(

@@ -144,13 +144,27 @@ impl Glob {
 
     /// True if `text` matches, ignoring case.
     pub fn matches(&self, text: &str) -> bool {
-        let text: Vec<char> = text.to_lowercase().chars().collect();
-        wildcard_match(&self.tokens, &text, |tok, c| match tok {
-            Token::Lit(l) => l == c,
+        self.matches_mapped(text, |c| c)
+    }
+
+    /// True if `text`, lower-cased and with every character passed through `map`, matches.
+    /// ASCII text (nearly every account, role and tool name) is compared byte by byte
+    /// without allocating; lower-casing ASCII that way is exactly what `to_lowercase` does.
+    pub(crate) fn matches_mapped(&self, text: &str, map: impl Fn(char) -> char) -> bool {
+        let one = |tok: &Token, c: char| match tok {
+            Token::Lit(l) => *l == map(c),
             Token::Any => true,
             // `wildcard_match` handles `*` itself.
             Token::Star => false,
-        })
+        };
+        if text.is_ascii() {
+            wildcard_match(&self.tokens, text.as_bytes(), |tok, b| {
+                one(tok, char::from(b.to_ascii_lowercase()))
+            })
+        } else {
+            let text: Vec<char> = text.to_lowercase().chars().collect();
+            wildcard_match(&self.tokens, &text, |tok, c| one(tok, *c))
+        }
     }
 
     /// True if the pattern consists of `*` only, i.e. it matches every string.
@@ -329,6 +343,28 @@ mod tests {
 
     fn g(p: &str) -> Glob {
         Glob::new(p).unwrap()
+    }
+
+    /// Matching as it was before the ASCII path: Unicode lower-casing into a char vector.
+    fn reference_match(glob: &Glob, text: &str) -> bool {
+        let text: Vec<char> = text.to_lowercase().chars().collect();
+        wildcard_match(&glob.tokens, &text, |tok, c| match tok {
+            Token::Lit(l) => l == c,
+            Token::Any => true,
+            Token::Star => false,
+        })
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn ascii_path_decides_as_unicode_lowering(
+            pattern in "[a-zA-Z0-9_.*?\\-]{1,10}|[a-zK\u{212A}\u{130}*?]{1,6}",
+            text in "[a-zA-Z0-9_.-]{0,14}",
+        ) {
+            if let Ok(glob) = Glob::new(&pattern) {
+                proptest::prop_assert_eq!(glob.matches(&text), reference_match(&glob, &text));
+            }
+        }
     }
 
     #[test]

@@ -25,7 +25,8 @@ pub use account::{
 pub use authenticator::{Authenticator, EffectiveSource, effective as effective_authenticator};
 pub use connection::{
     AccountStatus, AccountVerdict, AuthenticatorVerdict, ConnectionParams, ConnectionVerdict,
-    HostVerdict, RoleStatus, RoleVerdict, SecretFinding, SecretKind, looks_like_pat,
+    HostVerdict, PolicyEvaluator, RoleStatus, RoleVerdict, SecretFinding, SecretKind,
+    looks_like_pat,
 };
 pub use endpoint::{ConnectionTemplate, EndpointModes, RuleMode};
 pub use glob::{Containment, Glob, GlobError};
@@ -33,8 +34,8 @@ pub use model::{
     AccountPolicy, AuthenticatorPolicy, DefaultMode, PermissionPolicy, Policy, RolePolicy,
 };
 pub use permission::{
-    Category, Decision, Invocation, InvocationError, PatternError, PatternProblem,
-    PermissionPattern, PermissionVerdict, category_name,
+    Category, CompiledPermissions, Decision, Invocation, InvocationError, PatternError,
+    PatternProblem, PermissionPattern, PermissionVerdict, category_name,
 };
 pub use rule::{Rule, RuleId};
 pub use validate::{PolicyProblem, ProblemKind};

@@ -197,6 +197,12 @@ impl PermissionPattern {
 
     /// True if the invocation falls under this pattern.
     pub fn matches(&self, inv: &Invocation) -> bool {
+        self.matches_with(inv, &AccountArgument::new(inv))
+    }
+
+    /// [`PermissionPattern::matches`], with the argument of an `account(…)` invocation
+    /// normalised once by the caller rather than once per pattern.
+    fn matches_with(&self, inv: &Invocation, account: &AccountArgument) -> bool {
         if !self.name.matches(&inv.tool) {
             return false;
         }
@@ -214,8 +220,22 @@ impl PermissionPattern {
         match filter {
             Filter::FirstToken(g) => arg.split_whitespace().next().is_some_and(|t| g.matches(t)),
             Filter::Text(g) => g.matches(arg),
-            Filter::Account(p) => NormalizedAccount::parse(arg).is_ok_and(|a| p.matches(&a)),
+            Filter::Account(p) => account.0.as_ref().is_some_and(|a| p.matches(a)),
         }
+    }
+}
+
+/// The argument of an `account(…)` invocation, normalised; `None` for other kinds and for
+/// arguments that are not account identifiers.
+struct AccountArgument(Option<NormalizedAccount>);
+
+impl AccountArgument {
+    fn new(inv: &Invocation) -> Self {
+        let parsed = match (inv.category(), inv.argument.as_deref()) {
+            (Category::Account, Some(arg)) => NormalizedAccount::parse(arg).ok(),
+            _ => None,
+        };
+        Self(parsed)
     }
 }
 
@@ -412,12 +432,59 @@ impl PermissionPolicy {
     /// A malformed pattern anywhere blocks everything, as CoCo's restricted fallback does for
     /// an invalid managed-settings file.
     pub fn evaluate(&self, inv: &Invocation) -> PermissionVerdict {
+        self.compile().evaluate(inv)
+    }
+
+    /// Parses every pattern once, for deciding many invocations with
+    /// [`CompiledPermissions::evaluate`].
+    pub fn compile(&self) -> CompiledPermissions {
+        let mut invalid = None;
+        let mut parse = |key: &str, list: &[String]| -> Vec<PermissionPattern> {
+            let mut out = Vec::with_capacity(list.len());
+            for (i, p) in list.iter().enumerate() {
+                match PermissionPattern::parse(p) {
+                    Ok(pattern) => out.push(pattern),
+                    Err(error) => {
+                        invalid.get_or_insert_with(|| PatternProblem {
+                            path: format!("{key}[{i}]"),
+                            pattern: p.clone(),
+                            error,
+                        });
+                    }
+                }
+            }
+            out
+        };
+        let deny = parse("deny", &self.deny);
+        let only_allow = self.only_allow.as_deref().map(|l| parse("only_allow", l));
+        CompiledPermissions {
+            invalid,
+            deny,
+            only_allow,
+            default_mode: self.default_mode,
+        }
+    }
+}
+
+/// A [`PermissionPolicy`] with its patterns parsed, from [`PermissionPolicy::compile`].
+#[derive(Debug, Clone)]
+pub struct CompiledPermissions {
+    /// The first malformed pattern (`deny` first), which blocks everything.
+    invalid: Option<PatternProblem>,
+    deny: Vec<PermissionPattern>,
+    only_allow: Option<Vec<PermissionPattern>>,
+    default_mode: DefaultMode,
+}
+
+impl CompiledPermissions {
+    /// Decides an invocation; see [`PermissionPolicy::evaluate`] for the order.
+    pub fn evaluate(&self, inv: &Invocation) -> PermissionVerdict {
         let verdict = |decision, rule| PermissionVerdict {
             invocation: inv.to_string(),
             decision,
             rule,
         };
-        if let Some(p) = self.problems().into_iter().next() {
+        if let Some(p) = &self.invalid {
             return verdict(
                 Decision::Deny,
                 Rule::new(
@@ -427,15 +494,11 @@ impl PermissionPolicy {
                         p.path, p.error
                     ),
                 )
-                .with_pattern(p.pattern),
+                .with_pattern(p.pattern.as_str()),
             );
         }
-        let compiled = |list: &[String]| -> Vec<PermissionPattern> {
-            list.iter()
-                .filter_map(|p| PermissionPattern::parse(p).ok())
-                .collect()
-        };
-        if let Some(p) = compiled(&self.deny).into_iter().find(|p| p.matches(inv)) {
+        let account = AccountArgument::new(inv);
+        if let Some(p) = self.deny.iter().find(|p| p.matches_with(inv, &account)) {
             return verdict(
                 Decision::Deny,
                 Rule::new(
@@ -446,12 +509,10 @@ impl PermissionPolicy {
             );
         }
         if let Some(list) = &self.only_allow {
-            let scoped: Vec<PermissionPattern> = compiled(list)
-                .into_iter()
-                .filter(|p| p.category() == inv.category())
-                .collect();
-            if !scoped.is_empty() {
-                return match scoped.iter().find(|p| p.matches(inv)) {
+            let category = inv.category();
+            let mut scoped = list.iter().filter(|p| p.category() == category).peekable();
+            if scoped.peek().is_some() {
+                return match scoped.find(|p| p.matches_with(inv, &account)) {
                     Some(p) => verdict(
                         Decision::Allow,
                         Rule::new(
@@ -466,7 +527,7 @@ impl PermissionPolicy {
                             RuleId::PermissionsNotInOnlyAllow,
                             format!(
                                 "onlyAllow lists {} patterns and none matches",
-                                category_name(inv.category())
+                                category_name(category)
                             ),
                         ),
                     ),

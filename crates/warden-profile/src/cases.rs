@@ -170,8 +170,9 @@ pub fn run_profile_case(profile: &ResolvedProfile, pointer: &str, case: &TestCas
         (&case.connection, case.expect, r.decision)
     {
         let params = connection_params(&case.name, fields);
-        let verdict = profile.policy.evaluate_connection(&params);
-        if let Some(e) = enforced::when_disabled(profile, &params, &verdict)
+        let evaluator = profile.policy.evaluator();
+        let verdict = evaluator.evaluate_connection(&params);
+        if let Some(e) = enforced::when_disabled(profile, &evaluator, &params, &verdict)
             && !e.blocked
             && !e.switched_off.is_empty()
         {

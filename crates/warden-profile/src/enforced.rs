@@ -10,7 +10,7 @@
 
 use serde::Serialize;
 use warden_policy::{
-    AccountStatus, ConnectionParams, ConnectionVerdict, Decision, Invocation, RuleId, RuleMode,
+    AccountStatus, ConnectionParams, ConnectionVerdict, Decision, PolicyEvaluator, RuleId, RuleMode,
 };
 
 use crate::resolve::ResolvedProfile;
@@ -58,6 +58,7 @@ impl Enforcement {
 /// controls are off; `None` when they are on or the connection is compliant.
 pub fn when_disabled(
     p: &ResolvedProfile,
+    evaluator: &PolicyEvaluator<'_>,
     params: &ConnectionParams,
     verdict: &ConnectionVerdict,
 ) -> Option<Enforcement> {
@@ -75,10 +76,7 @@ pub fn when_disabled(
         .map(str::trim)
         .filter(|a| !a.is_empty());
     if let Some(value) = account {
-        let v = policy
-            .permissions
-            .with_accounts(&policy.accounts)
-            .evaluate(&Invocation::new("account", Some(value)));
+        let v = evaluator.account_permission(value);
         if v.decision == Decision::Deny {
             blocked = true;
             by.push(format!(
@@ -154,7 +152,8 @@ mod tests {
     }
 
     fn judge(p: &ResolvedProfile, c: &ConnectionParams) -> Option<Enforcement> {
-        when_disabled(p, c, &p.policy.evaluate_connection(c))
+        let evaluator = p.policy.evaluator();
+        when_disabled(p, &evaluator, c, &evaluator.evaluate_connection(c))
     }
 
     #[test]

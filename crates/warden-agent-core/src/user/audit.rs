@@ -140,11 +140,12 @@ pub(crate) fn audit(endpoint: &EndpointPolicy, snap: &Snapshot) -> Audit {
         cx.block(format!("{} is a symbolic link", q.path.display()));
     }
     let connections = if snap.set.is_readable() {
+        let evaluator = endpoint.policy.evaluator();
         let verdicts: Vec<(&ParsedConnection, ConnectionVerdict)> = snap
             .set
             .connections
             .iter()
-            .map(|c| (c, endpoint.policy.evaluate_connection(&c.params)))
+            .map(|c| (c, evaluator.evaluate_connection(&c.params)))
             .collect();
         for (c, v) in &verdicts {
             let from = cx.issues.len();

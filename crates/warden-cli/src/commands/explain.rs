@@ -14,9 +14,11 @@ use std::process::ExitCode;
 use anstyle::{AnsiColor, Effects, Style};
 use warden_connections::{
     ConnectionSet, DefaultSource, FileError, FileInput, FileKind, Note, ParsedConnection,
+    SourceFile,
 };
 use warden_policy::{
-    AccountStatus, ConnectionVerdict, EffectiveSource, HostVerdict, RoleStatus, Rule, SecretKind,
+    AccountStatus, AccountVerdict, AuthenticatorVerdict, ConnectionVerdict, EffectiveSource,
+    HostVerdict, RoleStatus, RoleVerdict, Rule, SecretFinding, SecretKind,
 };
 use warden_profile::cases::{account_status_name, decisive_rule};
 use warden_profile::enforced::{self, Enforcement};
@@ -103,8 +105,16 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode, CliError> {
         ExplainFormat::Json => report.json(),
         ExplainFormat::Markdown => unreachable!("refused above"),
     };
-    let mut out = anstream::stdout();
-    // A closed pipe (`warden explain … | head`) is not an error worth reporting.
+    // A closed pipe (`warden explain … | head`) is not an error worth reporting. JSON has
+    // no styles to strip, so it goes to stdout as it is.
+    let (mut raw, mut styled);
+    let out: &mut dyn std::io::Write = if args.format == ExplainFormat::Json {
+        raw = std::io::stdout().lock();
+        &mut raw
+    } else {
+        styled = anstream::stdout();
+        &mut styled
+    };
     let _ = out.write_all(text.as_bytes());
     let _ = out.flush();
     Ok(if report.all_compliant() {
@@ -204,6 +214,42 @@ fn input<'a>(
 }
 
 /// One connection and what the policy decided about it.
+/// The JSON report (`warden.explain/v1`); keys in this order.
+#[derive(serde::Serialize)]
+struct ReportJson<'a> {
+    schema: &'static str,
+    profile: serde_json::Value,
+    files: &'a [SourceFile],
+    connections_file: Option<String>,
+    default_connection: serde_json::Value,
+    required_connection: Option<serde_json::Value>,
+    plaintext_secrets: RuleMode,
+    cortex_controls_enabled: bool,
+    connections: Vec<ConnectionJson<'a>>,
+    notes: &'a [Note],
+    summary: serde_json::Value,
+}
+
+/// One connection in the JSON report, serialised straight from the verdict: a report of
+/// thousands of connections is not built as a `serde_json::Value` tree first.
+#[derive(serde::Serialize)]
+struct ConnectionJson<'a> {
+    name: &'a str,
+    file: String,
+    line: usize,
+    compliant: bool,
+    rule: &'a Rule,
+    required: bool,
+    default: bool,
+    account: &'a AccountVerdict,
+    host: Option<&'a HostVerdict>,
+    authenticator: &'a AuthenticatorVerdict,
+    role: &'a RoleVerdict,
+    secrets: &'a [SecretFinding],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    enforcement: Option<&'a Enforcement>,
+}
+
 struct Explained<'a> {
     conn: &'a ParsedConnection,
     verdict: ConnectionVerdict,
@@ -227,15 +273,21 @@ impl<'a> Report<'a> {
         set: &'a ConnectionSet,
         only: Option<&str>,
     ) -> Self {
+        let evaluator = profile.policy.evaluator();
         let explained = set
             .connections
             .iter()
             .filter(|c| only.is_none_or(|n| c.name == n))
             .map(|conn| {
-                let verdict = profile.policy.evaluate_connection(&conn.params);
+                let verdict = evaluator.evaluate_connection(&conn.params);
                 Explained {
                     conn,
-                    enforcement: enforced::when_disabled(profile, &conn.params, &verdict),
+                    enforcement: enforced::when_disabled(
+                        profile,
+                        &evaluator,
+                        &conn.params,
+                        &verdict,
+                    ),
                     verdict,
                     is_default: conn.name == set.default_connection_name,
                 }
@@ -274,63 +326,66 @@ impl<'a> Report<'a> {
     }
 
     fn json(&self) -> String {
-        let connections: Vec<serde_json::Value> = self
+        let connections: Vec<ConnectionJson<'_>> = self
             .explained
             .iter()
             .map(|e| {
                 let v = &e.verdict;
-                let mut doc = serde_json::json!({
-                    "name": e.conn.name,
-                    "file": e.conn.file.display().to_string(),
-                    "line": e.conn.line,
-                    "compliant": v.compliant,
-                    "rule": decisive_rule(v),
-                    "required": v.required,
-                    "default": e.is_default,
-                    "account": v.account,
-                    "host": v.host,
-                    "authenticator": v.authenticator,
-                    "role": v.role,
-                    "secrets": v.secrets,
-                });
-                if let Some(x) = &e.enforcement {
-                    doc["enforcement"] = serde_json::json!(x);
+                ConnectionJson {
+                    name: &e.conn.name,
+                    file: e.conn.file.display().to_string(),
+                    line: e.conn.line,
+                    compliant: v.compliant,
+                    rule: decisive_rule(v),
+                    required: v.required,
+                    default: e.is_default,
+                    account: &v.account,
+                    host: v.host.as_ref(),
+                    authenticator: &v.authenticator,
+                    role: &v.role,
+                    secrets: &v.secrets,
+                    enforcement: e.enforcement.as_ref(),
                 }
-                doc
             })
             .collect();
-        let doc = serde_json::json!({
-            "schema": SCHEMA,
-            "profile": {
+        let doc = ReportJson {
+            schema: SCHEMA,
+            profile: serde_json::json!({
                 "id": self.profile.identity.id,
                 "serial": self.profile.identity.serial,
                 "file": self.profile_path.display().to_string(),
-            },
-            "files": self.set.files,
-            "connections_file": self.set.connections_file.as_ref().map(|p| p.display().to_string()),
-            "default_connection": {
+            }),
+            files: &self.set.files,
+            connections_file: self
+                .set
+                .connections_file
+                .as_ref()
+                .map(|p| p.display().to_string()),
+            default_connection: serde_json::json!({
                 "name": self.set.default_connection_name,
                 "source": self.set.default_connection_source,
                 "defined": self.set.default_connection().is_some(),
-            },
-            "required_connection": self.required().map(|(name, defined)| serde_json::json!({
-                "name": name,
-                "defined": defined,
-                // The names of the agent's `warden.report/v1` for the same facts.
-                "present": defined,
-                "is_default": defined && self.set.default_connection_name == name,
-            })),
-            "plaintext_secrets": self.profile.endpoint.plaintext_secrets,
-            "cortex_controls_enabled": enforced::cortex_controls_enabled(self.profile),
-            "connections": connections,
-            "notes": self.set.notes,
-            "summary": {
+            }),
+            required_connection: self.required().map(|(name, defined)| {
+                serde_json::json!({
+                    "name": name,
+                    "defined": defined,
+                    // The names of the agent's `warden.report/v1` for the same facts.
+                    "present": defined,
+                    "is_default": defined && self.set.default_connection_name == name,
+                })
+            }),
+            plaintext_secrets: self.profile.endpoint.plaintext_secrets,
+            cortex_controls_enabled: enforced::cortex_controls_enabled(self.profile),
+            connections,
+            notes: &self.set.notes,
+            summary: serde_json::json!({
                 "connections": self.explained.len(),
                 "compliant": self.compliant_count(),
                 "not_compliant": self.explained.len() - self.compliant_count(),
                 "not_blocked": self.unblocked_count(),
-            },
-        });
+            }),
+        };
         let mut s = serde_json::to_string_pretty(&doc).expect("the explain report serializes");
         s.push('\n');
         s
