@@ -3,6 +3,8 @@
 //! case, full URLs, the `snowflakecomputing.com` domain, region and PrivateLink qualifiers, and
 //! `-` written for `_`.
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
 
 use crate::glob::Glob;
@@ -131,12 +133,21 @@ impl NormalizedAccount {
     /// Canonical label 0 followed by the qualifiers, without the domain. Normalising this
     /// string again yields the same value.
     pub fn normalized(&self) -> String {
+        self.dotted().into_owned()
+    }
+
+    /// [`NormalizedAccount::normalized`], borrowed when there are no qualifiers (then it
+    /// is label 0 itself), as patterns are matched against it for every connection.
+    fn dotted(&self) -> Cow<'_, str> {
+        if self.qualifiers.is_empty() {
+            return Cow::Borrowed(&self.account_part);
+        }
         let mut out = self.account_part.clone();
         for q in &self.qualifiers {
             out.push('.');
             out.push_str(q);
         }
-        out
+        Cow::Owned(out)
     }
 
     /// Label 0 in the form two identifiers are compared in: for org accounts `_` and `-` made
@@ -157,7 +168,7 @@ impl NormalizedAccount {
 }
 
 fn fold(s: &str) -> String {
-    s.replace('_', "-")
+    s.chars().map(fold_char).collect()
 }
 
 fn fold_char(c: char) -> char {
@@ -225,15 +236,7 @@ impl AccountPattern {
             AccountKind::OrgAccount => self.folded.matches_mapped(&account.account_part, fold_char),
             AccountKind::Locator | AccountKind::Invalid => self.glob.matches(&account.account_part),
         };
-        // Without qualifiers the normalised form is label 0 itself.
-        let dotted = || {
-            if account.qualifiers.is_empty() {
-                self.glob.matches(&account.account_part)
-            } else {
-                self.glob.matches(&account.normalized())
-            }
-        };
-        label0 || dotted() || self.glob.matches(&account.lowered)
+        label0 || self.glob.matches(&account.dotted()) || self.glob.matches(&account.lowered)
     }
 }
 

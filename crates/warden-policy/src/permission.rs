@@ -403,23 +403,7 @@ pub struct PatternProblem {
 impl PermissionPolicy {
     /// Every malformed pattern, in list order (`deny` first).
     pub fn problems(&self) -> Vec<PatternProblem> {
-        let lists = [
-            ("deny", Some(&self.deny)),
-            ("only_allow", self.only_allow.as_ref()),
-        ];
-        let mut out = Vec::new();
-        for (key, list) in lists {
-            for (i, p) in list.into_iter().flatten().enumerate() {
-                if let Err(error) = PermissionPattern::parse(p) {
-                    out.push(PatternProblem {
-                        path: format!("{key}[{i}]"),
-                        pattern: p.clone(),
-                        error,
-                    });
-                }
-            }
-        }
-        out
+        self.compile().problems
     }
 
     /// Decides an invocation as CoCo's CLI does for managed settings:
@@ -438,19 +422,17 @@ impl PermissionPolicy {
     /// Parses every pattern once, for deciding many invocations with
     /// [`CompiledPermissions::evaluate`].
     pub fn compile(&self) -> CompiledPermissions {
-        let mut invalid = None;
+        let mut problems = Vec::new();
         let mut parse = |key: &str, list: &[String]| -> Vec<PermissionPattern> {
             let mut out = Vec::with_capacity(list.len());
             for (i, p) in list.iter().enumerate() {
                 match PermissionPattern::parse(p) {
                     Ok(pattern) => out.push(pattern),
-                    Err(error) => {
-                        invalid.get_or_insert_with(|| PatternProblem {
-                            path: format!("{key}[{i}]"),
-                            pattern: p.clone(),
-                            error,
-                        });
-                    }
+                    Err(error) => problems.push(PatternProblem {
+                        path: format!("{key}[{i}]"),
+                        pattern: p.clone(),
+                        error,
+                    }),
                 }
             }
             out
@@ -458,7 +440,7 @@ impl PermissionPolicy {
         let deny = parse("deny", &self.deny);
         let only_allow = self.only_allow.as_deref().map(|l| parse("only_allow", l));
         CompiledPermissions {
-            invalid,
+            problems,
             deny,
             only_allow,
             default_mode: self.default_mode,
@@ -469,8 +451,8 @@ impl PermissionPolicy {
 /// A [`PermissionPolicy`] with its patterns parsed, from [`PermissionPolicy::compile`].
 #[derive(Debug, Clone)]
 pub struct CompiledPermissions {
-    /// The first malformed pattern (`deny` first), which blocks everything.
-    invalid: Option<PatternProblem>,
+    /// Malformed patterns, in list order (`deny` first); any of them blocks everything.
+    problems: Vec<PatternProblem>,
     deny: Vec<PermissionPattern>,
     only_allow: Option<Vec<PermissionPattern>>,
     default_mode: DefaultMode,
@@ -484,7 +466,7 @@ impl CompiledPermissions {
             decision,
             rule,
         };
-        if let Some(p) = &self.invalid {
+        if let Some(p) = self.problems.first() {
             return verdict(
                 Decision::Deny,
                 Rule::new(

@@ -213,7 +213,6 @@ fn input<'a>(
     })
 }
 
-/// One connection and what the policy decided about it.
 /// The JSON report (`warden.explain/v1`); keys in this order.
 #[derive(serde::Serialize)]
 struct ReportJson<'a> {
@@ -250,6 +249,7 @@ struct ConnectionJson<'a> {
     enforcement: Option<&'a Enforcement>,
 }
 
+/// One connection and what the policy decided about it.
 struct Explained<'a> {
     conn: &'a ParsedConnection,
     verdict: ConnectionVerdict,
