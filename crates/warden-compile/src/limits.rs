@@ -1,5 +1,6 @@
-//! Size limits of the compiled artifacts, measured on the real compile so that
-//! `warden validate` reports what `warden compile` would otherwise refuse.
+//! Size limits of the compiled artifacts, measured on the settings `warden compile`
+//! derives (their lengths, without building the files), so that `warden validate`
+//! reports what `warden compile` would otherwise refuse.
 //!
 //! | limit | applies to | source |
 //! |---|---|---|
@@ -10,14 +11,12 @@
 //! and a bundle too long for `Registry.pol` is left out of that one file (see
 //! [`crate::windows`]), never a reason to fail.
 
-use base64::Engine as _;
 use warden_diag::{Finding, Location};
 use warden_profile::{Code, ResolvedProfile};
 
-use crate::CompileError;
-use crate::backend::Context;
+use crate::MdmKey;
 use crate::managed_settings::ManagedSettings;
-use crate::mdm::MdmValue;
+use crate::mdm::{MAX_BASE64_BYTES, MdmValues, embedded_file_len};
 use crate::windows::{MAX_REG_SZ_BYTES, reg_sz_bytes};
 
 /// Every size limit the profile's compiled values break, with the measured sizes.
@@ -33,42 +32,44 @@ pub fn findings(profile: &ResolvedProfile) -> Vec<Finding> {
         .at(at(pointer))
     };
     let mut out = Vec::new();
-    let cx = match Context::new(profile) {
-        Ok(cx) => cx,
-        Err(CompileError::ManagedSettingsTooLarge { size, limit }) => {
-            let file_bytes = ManagedSettings::from_profile(profile)
-                .and_then(|s| s.to_bytes())
-                .map(|b| b.len())
-                .unwrap_or_default();
-            out.push(
-                finding(
-                    format!(
-                        "managed-settings.json compiles to {file_bytes} bytes, {size} bytes in base64 (`CortexManagedSettingsBase64`); Cortex Code denies connections over {limit}"
-                    ),
-                    "/cortex/permissions",
-                )
-                .help("shorten or merge permission patterns (globs such as `web_*` cover many tools)"),
-            );
-            return out;
-        }
-        // Other refusals are not size limits; `warden compile` reports them.
-        Err(_) => return out,
+    // Measured, not built: the lengths follow from the settings without encoding the
+    // file. Other refusals are not size limits; `warden compile` reports them.
+    let Ok(settings) = ManagedSettings::from_profile(profile) else {
+        return out;
     };
-    for (key, value) in cx.mdm.iter() {
-        let text = match value {
-            MdmValue::String(s) => s.clone(),
-            MdmValue::StringList(l) => serde_json::Value::from(l.clone()).to_string(),
-            MdmValue::Bool(_) => continue,
-        };
-        let size = reg_sz_bytes(&text);
-        if size > MAX_REG_SZ_BYTES {
-            let detail = if key == crate::MdmKey::ManagedSettingsBase64 {
-                let b64 =
-                    base64::engine::general_purpose::STANDARD.encode(&cx.managed_settings_bytes);
+    let Ok(file_len) = settings.file_len() else {
+        return out;
+    };
+    let embedded_len = embedded_file_len(file_len);
+    if embedded_len > MAX_BASE64_BYTES {
+        out.push(
+            finding(
                 format!(
-                    " (managed-settings.json is {} bytes, {} characters in base64; at most {} characters fit)",
-                    cx.managed_settings_bytes.len(),
-                    b64.len(),
+                    "managed-settings.json compiles to {file_len} bytes, {embedded_len} bytes in base64 (`CortexManagedSettingsBase64`); Cortex Code denies connections over {MAX_BASE64_BYTES}"
+                ),
+                "/cortex/permissions",
+            )
+            .help("shorten or merge permission patterns (globs such as `web_*` cover many tools)"),
+        );
+        return out;
+    }
+    let Ok(values) =
+        MdmValues::without_embedded_file(&settings, profile.cortex.managed_settings_base64_enabled)
+    else {
+        return out;
+    };
+    let mut sizes: Vec<(MdmKey, usize)> = values
+        .iter()
+        .filter_map(|(key, value)| Some((key, reg_sz_bytes(&value.registry_text()?))))
+        .collect();
+    // Base64 is ASCII: one UTF-16 unit a character, and the NUL.
+    sizes.push((MdmKey::ManagedSettingsBase64, (embedded_len + 1) * 2));
+    sizes.sort_by_key(|&(key, _)| key);
+    for (key, size) in sizes {
+        if size > MAX_REG_SZ_BYTES {
+            let detail = if key == MdmKey::ManagedSettingsBase64 {
+                format!(
+                    " (managed-settings.json is {file_len} bytes, {embedded_len} characters in base64; at most {} characters fit)",
                     MAX_REG_SZ_BYTES / 2 - 1
                 )
             } else {
@@ -89,8 +90,8 @@ pub fn findings(profile: &ResolvedProfile) -> Vec<Finding> {
     out
 }
 
-fn pointer_of(key: crate::MdmKey) -> &'static str {
-    use crate::MdmKey as K;
+fn pointer_of(key: MdmKey) -> &'static str {
+    use MdmKey as K;
     match key {
         K::AllowedAccounts => "/accounts/allow",
         K::AllowedAuthMethods | K::AllowedAuthMethodsByAccount => "/authenticators",

@@ -272,6 +272,30 @@ impl ManagedSettings {
         bytes.push(b'\n');
         Ok(bytes)
     }
+
+    /// The length of [`ManagedSettings::to_bytes`]'s output, counted as it is
+    /// serialized: nothing is kept and nothing is checked against the schema.
+    pub fn file_len(&self) -> Result<usize, CompileError> {
+        struct Count(usize);
+        impl std::io::Write for Count {
+            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+                self.0 += buf.len();
+                Ok(buf.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let mut count = Count(0);
+        serde_json::to_writer_pretty(&mut count, self).map_err(|source| {
+            CompileError::Serialize {
+                path: crate::MANAGED_SETTINGS_PATH,
+                source,
+            }
+        })?;
+        // The final newline.
+        Ok(count.0 + 1)
+    }
 }
 
 static VALIDATOR: LazyLock<Result<jsonschema::Validator, String>> = LazyLock::new(|| {

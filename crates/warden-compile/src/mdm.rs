@@ -6,6 +6,7 @@
 //! derived from the compiled [`ManagedSettings`], so the file and the MDM keys can
 //! never disagree.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use base64::Engine as _;
@@ -18,6 +19,12 @@ use crate::managed_settings::ManagedSettings;
 /// Cortex Code refuses an embedded policy larger than 256 KB; counted in decimal
 /// kilobytes, the stricter reading.
 pub const MAX_BASE64_BYTES: usize = 256_000;
+
+/// Characters of `CortexManagedSettingsBase64` for a `managed-settings.json` of
+/// `file_len` bytes: standard base64 with padding.
+pub fn embedded_file_len(file_len: usize) -> usize {
+    base64::encoded_len(file_len, true).expect("a profile-sized file fits base64")
+}
 
 /// A Cortex Code MDM key, in the order the documentation lists them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -73,6 +80,20 @@ pub enum MdmValue {
     StringList(Vec<String>),
 }
 
+impl MdmValue {
+    /// The text Windows carries in a `REG_SZ`: a string as it is, a list as a compact
+    /// JSON array; `None` for a `Bool`, which is a `REG_DWORD`.
+    pub fn registry_text(&self) -> Option<Cow<'_, str>> {
+        match self {
+            Self::Bool(_) => None,
+            Self::String(s) => Some(Cow::Borrowed(s)),
+            Self::StringList(list) => Some(Cow::Owned(
+                serde_json::to_string(list).expect("a list of strings serializes"),
+            )),
+        }
+    }
+}
+
 /// The keys a profile sets, in [`MdmKey`] order.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct MdmValues(BTreeMap<MdmKey, MdmValue>);
@@ -83,6 +104,27 @@ impl MdmValues {
     pub fn from_settings(
         settings: &ManagedSettings,
         file_bytes: &[u8],
+        embed_enabled: Option<bool>,
+    ) -> Result<Self, CompileError> {
+        let mut values = Self::without_embedded_file(settings, embed_enabled)?;
+        let encoded = base64::engine::general_purpose::STANDARD.encode(file_bytes);
+        if encoded.len() > MAX_BASE64_BYTES {
+            return Err(CompileError::ManagedSettingsTooLarge {
+                size: encoded.len(),
+                limit: MAX_BASE64_BYTES,
+            });
+        }
+        values
+            .0
+            .insert(MdmKey::ManagedSettingsBase64, MdmValue::String(encoded));
+        Ok(values)
+    }
+
+    /// Every value [`MdmValues::from_settings`] derives except
+    /// `CortexManagedSettingsBase64`, the file itself, whose size follows from the
+    /// file's length alone ([`embedded_file_len`]).
+    pub fn without_embedded_file(
+        settings: &ManagedSettings,
         embed_enabled: Option<bool>,
     ) -> Result<Self, CompileError> {
         let mut map = BTreeMap::new();
@@ -134,14 +176,6 @@ impl MdmValues {
                 map.insert(key, MdmValue::String(r.minimum_version.clone()));
             }
         }
-        let encoded = base64::engine::general_purpose::STANDARD.encode(file_bytes);
-        if encoded.len() > MAX_BASE64_BYTES {
-            return Err(CompileError::ManagedSettingsTooLarge {
-                size: encoded.len(),
-                limit: MAX_BASE64_BYTES,
-            });
-        }
-        map.insert(MdmKey::ManagedSettingsBase64, MdmValue::String(encoded));
         if let Some(on) = embed_enabled {
             map.insert(MdmKey::ManagedSettingsBase64Enabled, MdmValue::Bool(on));
         }

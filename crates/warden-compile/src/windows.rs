@@ -172,10 +172,7 @@ fn cortex_vals(mdm: &MdmValues) -> Vec<(MdmKey, Val)> {
         .map(|(key, value)| {
             let value = match value {
                 MdmValue::Bool(b) => Val::Dword(u32::from(*b)),
-                MdmValue::String(s) => Val::Sz(s.clone()),
-                MdmValue::StringList(list) => {
-                    Val::Sz(serde_json::Value::from(list.clone()).to_string())
-                }
+                text => Val::Sz(text.registry_text().expect("not a Bool").into_owned()),
             };
             (key, value)
         })
@@ -345,7 +342,11 @@ fn registry_pol(plan: &Plan<'_>) -> Result<Vec<u8>, WindowsError> {
 }
 
 fn utf16_len(s: &str) -> usize {
-    s.encode_utf16().count()
+    if s.is_ascii() {
+        s.len()
+    } else {
+        s.encode_utf16().count()
+    }
 }
 
 /// Data bytes of `s` as `REG_SZ`: UTF-16LE with the terminating NUL.
