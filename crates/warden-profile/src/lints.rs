@@ -25,7 +25,7 @@ fn finding(code: Code, message: String, doc: &Document, pointer: &str) -> Findin
 /// Lints of one file on its own.
 pub fn layer(doc: &Document, p: &Profile) -> Vec<Finding> {
     let mut out = Vec::new();
-    plist_representable(doc, &doc.value, &mut String::new(), &mut out);
+    plist_representable(doc, &doc.value, &mut Vec::new(), &mut out);
 
     if let Some(acc) = &p.accounts {
         for (list, patterns) in [("allow", &acc.allow), ("deny", &acc.deny)] {
@@ -311,17 +311,55 @@ pub fn is_safe_identifier(name: &str, qualified: bool) -> bool {
     })
 }
 
-/// Control characters other than tab, LF and CR cannot appear in an XML plist.
-/// `pointer` is the value's pointer; children extend it in place and restore it.
-fn plist_representable(doc: &Document, v: &Value, pointer: &mut String, out: &mut Vec<Finding>) {
+/// One step of the way to a value: a JSON pointer is written only for a finding.
+enum Step<'a> {
+    Key(&'a str),
+    Index(usize),
+}
+
+fn pointer_of(path: &[Step<'_>]) -> String {
+    use std::fmt::Write as _;
+    let mut pointer = String::new();
+    for step in path {
+        match step {
+            Step::Key(k) => {
+                pointer.push('/');
+                pointer.push_str(&escape_pointer(k));
+            }
+            Step::Index(i) => {
+                let _ = write!(pointer, "/{i}");
+            }
+        }
+    }
+    pointer
+}
+
+/// The first character of `s` an XML plist cannot carry: a control character (C0,
+/// DEL or C1) other than tab, LF and CR.
+fn first_unrepresentable(s: &str) -> Option<char> {
+    if s.is_ascii() {
+        return s
+            .bytes()
+            .find(|&b| (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r')) || b == 0x7f)
+            .map(char::from);
+    }
+    s.chars()
+        .find(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+}
+
+/// Values a property list (and the registry) cannot carry: control characters other
+/// than tab, LF and CR, integers beyond 64 bits, `null`. `path` leads to `v`.
+fn plist_representable<'a>(
+    doc: &Document,
+    v: &'a Value,
+    path: &mut Vec<Step<'a>>,
+    out: &mut Vec<Finding>,
+) {
     match v {
         Value::String(s) => {
-            if let Some(c) = s
-                .chars()
-                .find(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
-            {
+            if let Some(c) = first_unrepresentable(s) {
                 out.push(
-                    finding(Code::PlistUnrepresentable, format!("the value contains control character U+{:04X}, which a macOS property list cannot carry", c as u32), doc, pointer)
+                    finding(Code::PlistUnrepresentable, format!("the value contains control character U+{:04X}, which a macOS property list cannot carry", c as u32), doc, &pointer_of(path))
                         .help("remove the control character"),
                 );
             }
@@ -335,7 +373,7 @@ fn plist_representable(doc: &Document, v: &Value, pointer: &mut String, out: &mu
                 Code::PlistUnrepresentable,
                 format!("the number {n} does not fit a 64-bit integer"),
                 doc,
-                pointer,
+                &pointer_of(path),
             ));
         }
         Value::Null => out.push(
@@ -343,26 +381,22 @@ fn plist_representable(doc: &Document, v: &Value, pointer: &mut String, out: &mu
                 Code::PlistUnrepresentable,
                 "`null` cannot be carried by a property list or the registry".into(),
                 doc,
-                pointer,
+                &pointer_of(path),
             )
             .help("leave the key out instead"),
         ),
         Value::Array(items) => {
-            let len = pointer.len();
             for (i, item) in items.iter().enumerate() {
-                use std::fmt::Write as _;
-                let _ = write!(pointer, "/{i}");
-                plist_representable(doc, item, pointer, out);
-                pointer.truncate(len);
+                path.push(Step::Index(i));
+                plist_representable(doc, item, path, out);
+                path.pop();
             }
         }
         Value::Object(map) => {
-            let len = pointer.len();
             for (k, item) in map {
-                pointer.push('/');
-                pointer.push_str(&escape_pointer(k));
-                plist_representable(doc, item, pointer, out);
-                pointer.truncate(len);
+                path.push(Step::Key(k));
+                plist_representable(doc, item, path, out);
+                path.pop();
             }
         }
         _ => {}
@@ -641,5 +675,30 @@ fn versions(doc: &Document, r: &ResolvedProfile, out: &mut Vec<Finding>) {
                 );
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_ascii_scan_finds_what_the_char_scan_finds() {
+        let slow = |s: &str| {
+            s.chars()
+                .find(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+        };
+        for c in (0u32..0x100).filter_map(char::from_u32) {
+            for s in [c.to_string(), format!("ab{c}"), format!("{c}\té")] {
+                assert_eq!(first_unrepresentable(&s), slow(&s), "{s:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn pointers_are_written_escaped_and_only_for_findings() {
+        let path = [Step::Key("a/b"), Step::Index(3), Step::Key("c~d")];
+        assert_eq!(pointer_of(&path), "/a~1b/3/c~0d");
+        assert_eq!(pointer_of(&[]), "");
     }
 }
