@@ -38,11 +38,16 @@ pub trait SourceLoader {
     fn read(&self, path: &Path) -> std::io::Result<Vec<u8>>;
 
     /// A name for the file at `path` that every other path to the same file shares:
-    /// the key under which [`ProfileLoader`] keeps what it read, and what `extends`
+    /// the key under which [`ProfileLoader`] keeps what it read of a base, and what `extends`
     /// cycles are detected on. By default the path itself, without `.` components.
     fn canonical(&self, path: &Path) -> PathBuf {
-        path.components().collect()
+        lexical(path)
     }
+}
+
+/// `path` without `.` components and repeated separators, touching no file system.
+fn lexical(path: &Path) -> PathBuf {
+    path.components().collect()
 }
 
 /// Reads profiles from the file system.
@@ -53,10 +58,19 @@ impl SourceLoader for FsLoader {
     fn read(&self, path: &Path) -> std::io::Result<Vec<u8>> {
         use std::io::Read;
         let file = std::fs::File::open(path)?;
-        let mut buf = Vec::new();
         // Read one byte past the cap so oversized files are reported, not loaded.
-        file.take(source::MAX_PROFILE_BYTES as u64 + 1)
-            .read_to_end(&mut buf)?;
+        let cap = source::MAX_PROFILE_BYTES as u64 + 1;
+        // A regular file is read as long as it was when opened, in one call and into
+        // a buffer of its size. Anything else (a pipe, a procfs file, which says it is
+        // empty) is read to its end.
+        let (len, mut buf) = match file.metadata() {
+            Ok(m) if m.is_file() && m.len() > 0 => {
+                let len = m.len().min(cap);
+                (len, Vec::with_capacity(usize::try_from(len).unwrap_or(0)))
+            }
+            _ => (cap, Vec::new()),
+        };
+        file.take(len).read_to_end(&mut buf)?;
         Ok(buf)
     }
 
@@ -127,4 +141,39 @@ pub fn discover(path: &Path) -> std::io::Result<Vec<PathBuf>> {
     }
     out.sort();
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_is_read_whole_and_a_file_over_the_cap_one_byte_past_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let small = dir.path().join("small.toml");
+        std::fs::write(&small, "[profile]\n").unwrap();
+        assert_eq!(FsLoader.read(&small).unwrap(), b"[profile]\n");
+        let big = dir.path().join("big.toml");
+        std::fs::write(&big, vec![b'#'; source::MAX_PROFILE_BYTES + 10]).unwrap();
+        assert_eq!(
+            FsLoader.read(&big).unwrap().len(),
+            source::MAX_PROFILE_BYTES + 1
+        );
+    }
+
+    /// A pipe has no length to go by; it is read to its end.
+    #[cfg(unix)]
+    #[test]
+    fn a_pipe_is_read_to_its_end() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("profile.toml");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        assert!(made.is_ok_and(|s| s.success()), "mkfifo");
+        let writer = {
+            let fifo = fifo.clone();
+            std::thread::spawn(move || std::fs::write(fifo, "[profile]\nid = \"p\"\n"))
+        };
+        assert_eq!(FsLoader.read(&fifo).unwrap(), b"[profile]\nid = \"p\"\n");
+        writer.join().unwrap().unwrap();
+    }
 }

@@ -2,9 +2,9 @@
 //!
 //! What one file is on its own (its parse, schema check and layer lints) depends on
 //! its bytes alone, so a [`ProfileLoader`] works it out once per file, keyed by the
-//! file's canonical path, and every profile that `extends` the file composes over
-//! the same layer: a fleet of a thousand team profiles over one org baseline parses
-//! the baseline once. [`ProfileLoader::load_all`] loads many profiles on every core
+//! file's canonical path (a base) or its path as given (a profile asked for), and
+//! every profile that `extends` the file composes over the same layer: a fleet of a
+//! thousand team profiles over one org baseline parses the baseline once. [`ProfileLoader::load_all`] loads many profiles on every core
 //! and returns them in the order asked.
 
 use std::borrow::Cow;
@@ -177,10 +177,15 @@ impl<'a, L: SourceLoader + ?Sized> ProfileLoader<'a, L> {
 
     /// Load, validate and compose the profile at `path`.
     pub fn load(&self, path: &Path) -> Loaded {
+        self.load_read(path, None)
+    }
+
+    /// [`ProfileLoader::load`], with the file at `path` already read into `read`
+    /// (used unless this loader has read that file before).
+    fn load_read(&self, path: &Path, read: Option<std::io::Result<Vec<u8>>>) -> Loaded {
         let mut loaded = Loaded::default();
         let mut stack = Vec::new();
-        let canonical = self.source.canonical(path);
-        let resolved = self.load_chain(path, &canonical, &mut stack, &mut loaded, None);
+        let resolved = self.load_chain(path, None, read, &mut stack, &mut loaded, None);
         let pending = std::mem::take(&mut loaded.exceptions);
         exceptions::apply(&mut loaded.findings, &pending, &self.today);
         warden_diag::sort(&mut loaded.findings);
@@ -192,12 +197,12 @@ impl<'a, L: SourceLoader + ?Sized> ProfileLoader<'a, L> {
 
     /// The layer of the file at `path`, read and checked on first use only. Two
     /// threads asking for the same new file wait for one reading.
-    fn layer(&self, path: &Path, canonical: &Path) -> LayerCell {
+    fn layer(&self, path: &Path, key: &Path, read: Option<std::io::Result<Vec<u8>>>) -> LayerCell {
         let cell = {
             let mut layers = self.layers.lock().unwrap_or_else(PoisonError::into_inner);
-            Arc::clone(layers.entry(canonical.to_path_buf()).or_default())
+            Arc::clone(layers.entry(key.to_path_buf()).or_default())
         };
-        cell.get_or_init(|| match self.source.read(path) {
+        cell.get_or_init(|| match read.unwrap_or_else(|| self.source.read(path)) {
             Ok(bytes) => Ok(Layer::new(display(path), &bytes)),
             Err(e) => Err(e.to_string()),
         });
@@ -205,17 +210,28 @@ impl<'a, L: SourceLoader + ?Sized> ProfileLoader<'a, L> {
     }
 
     /// Load one file and, recursively, its base; returns the composed profile.
-    /// `from` locates findings about the file in the profile that extends it.
+    /// `canonical` is the file's canonical path, `None` for the profile asked for;
+    /// `read` is the file's bytes if they were read ahead; `from` locates findings
+    /// about the file in the profile that extends it.
     fn load_chain(
         &self,
         path: &Path,
-        canonical: &Path,
+        canonical: Option<&Path>,
+        read: Option<std::io::Result<Vec<u8>>>,
         stack: &mut Vec<PathBuf>,
         loaded: &mut Loaded,
         from: Option<(&Document, &str)>,
     ) -> Option<ResolvedProfile> {
         let name = display(path);
-        let cell = self.layer(path, canonical);
+        // The profile asked for is keyed by its path as given and resolved only if it
+        // extends another (for the cycle check): resolving every link of every path
+        // costs a system call per component, and a file named two ways is only read
+        // twice.
+        let key = match canonical {
+            Some(c) => Cow::Borrowed(c),
+            None => Cow::Owned(crate::lexical(path)),
+        };
+        let cell = self.layer(path, &key, read);
         let layer = match cell.get().expect("initialised by `layer`") {
             Ok(layer) if layer.name == name => Cow::Borrowed(layer),
             Ok(layer) => Cow::Owned(layer.renamed(&name)),
@@ -256,7 +272,11 @@ impl<'a, L: SourceLoader + ?Sized> ProfileLoader<'a, L> {
             Some(rel) => {
                 let base_path = path.parent().unwrap_or(Path::new("")).join(rel);
                 let base_canon = self.source.canonical(&base_path);
-                if stack.contains(&base_canon) || base_canon == canonical {
+                let canonical = match canonical {
+                    Some(c) => Cow::Borrowed(c),
+                    None => Cow::Owned(self.source.canonical(path)),
+                };
+                if stack.contains(&base_canon) || base_canon == *canonical {
                     loaded.findings.push(
                         Finding::new(
                             Code::ExtendsCycle,
@@ -281,11 +301,12 @@ impl<'a, L: SourceLoader + ?Sized> ProfileLoader<'a, L> {
                     );
                     return None;
                 }
-                stack.push(canonical.to_path_buf());
+                stack.push(canonical.into_owned());
                 let before = loaded.findings.len();
                 let result = self.load_chain(
                     &base_path,
-                    &base_canon,
+                    Some(&base_canon),
+                    None,
                     stack,
                     loaded,
                     Some((doc, "/extends")),
@@ -361,8 +382,8 @@ impl<L: SourceLoader + Sync + ?Sized> ProfileLoader<'_, L> {
     where
         F: Fn(&mut Loaded) + Sync,
     {
-        let load = |path: &PathBuf| {
-            let mut loaded = self.load(path);
+        let load = |path: &PathBuf, read: Option<std::io::Result<Vec<u8>>>| {
+            let mut loaded = self.load_read(path, read);
             then(&mut loaded);
             loaded
         };
@@ -370,7 +391,7 @@ impl<L: SourceLoader + Sync + ?Sized> ProfileLoader<'_, L> {
             .map_or(1, NonZeroUsize::get)
             .min(paths.len());
         if workers <= 1 {
-            return paths.iter().map(load).collect();
+            return paths.iter().map(|path| load(path, None)).collect();
         }
         // Workers take the next path as they finish one, so a slow file does not hold
         // up a whole share.
@@ -379,13 +400,30 @@ impl<L: SourceLoader + Sync + ?Sized> ProfileLoader<'_, L> {
             std::iter::repeat_with(|| None).take(paths.len()).collect();
         std::thread::scope(|scope| {
             let handles: Vec<_> = (0..workers)
-                .map(|_| {
-                    scope.spawn(|| {
+                .map(|worker| {
+                    let (load, next) = (&load, &next);
+                    scope.spawn(move || {
+                        // One worker builds the schema validator; until it is built,
+                        // the others read files ahead instead of waiting for it.
+                        if worker == 0 {
+                            schema::prepare();
+                        }
+                        let mut ahead = Vec::new();
                         let mut done = Vec::new();
                         loop {
                             let i = next.fetch_add(1, Ordering::Relaxed);
                             let Some(path) = paths.get(i) else { break };
-                            done.push((i, load(path)));
+                            if !schema::is_prepared() {
+                                ahead.push((i, self.source.read(path)));
+                                continue;
+                            }
+                            for (j, read) in ahead.drain(..) {
+                                done.push((j, load(&paths[j], Some(read))));
+                            }
+                            done.push((i, load(path, None)));
+                        }
+                        for (j, read) in ahead {
+                            done.push((j, load(&paths[j], Some(read))));
                         }
                         done
                     })

@@ -2,7 +2,7 @@
 //! `schemas/`, and used to validate every profile before it is deserialized, so that
 //! every structural problem is reported at once with its position.
 
-use std::sync::LazyLock;
+use std::sync::OnceLock;
 
 use jsonschema::error::ValidationErrorKind;
 use serde_json::Value;
@@ -69,14 +69,31 @@ fn strip_null(v: &mut Value) {
     }
 }
 
-static VALIDATOR: LazyLock<(Value, jsonschema::Validator)> = LazyLock::new(|| {
-    let schema = profile_schema();
-    let validator = jsonschema::options()
-        .with_draft(jsonschema::Draft::Draft202012)
-        .build(&schema)
-        .expect("the generated profile schema is valid");
-    (schema, validator)
-});
+static VALIDATOR: OnceLock<(Value, jsonschema::Validator)> = OnceLock::new();
+
+/// The schema and its validator, built on first use: generating the schema, checking
+/// it against the draft 2020-12 meta-schema and compiling it take milliseconds.
+fn validator() -> &'static (Value, jsonschema::Validator) {
+    VALIDATOR.get_or_init(|| {
+        let schema = profile_schema();
+        let validator = jsonschema::options()
+            .with_draft(jsonschema::Draft::Draft202012)
+            .build(&schema)
+            .expect("the generated profile schema is valid");
+        (schema, validator)
+    })
+}
+
+/// Build the validator now, if no thread has, so that loading many files can read
+/// ahead on other threads meanwhile.
+pub fn prepare() {
+    validator();
+}
+
+/// Whether the validator is built: [`validate`] would not wait for it.
+pub fn is_prepared() -> bool {
+    VALIDATOR.get().is_some()
+}
 
 /// The result of schema validation.
 #[derive(Debug, Default)]
@@ -94,7 +111,7 @@ pub struct SchemaCheck {
 
 /// Validate a parsed document against the profile schema; one finding per problem.
 pub fn validate(doc: &Document) -> SchemaCheck {
-    let (schema, validator) = &*VALIDATOR;
+    let (schema, validator) = validator();
     // Most documents are valid: asking first is cheaper than collecting no errors, and
     // spares copying the document for repairs.
     if validator.is_valid(&doc.value) {
