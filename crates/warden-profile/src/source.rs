@@ -527,7 +527,12 @@ impl<'a> FastJson<'a> {
             text,
             bytes: text.as_bytes(),
             at: 0,
-            spans: SpanTree::default(),
+            // Pretty-printed profiles hold about one value per 20 bytes; sized up
+            // front, the tree is rarely copied as it grows.
+            spans: SpanTree {
+                nodes: Vec::with_capacity(text.len() / 20 + 1),
+                names: String::with_capacity(text.len() / 4),
+            },
         };
         p.skip_space();
         let value = p.value(None, 1)?;
@@ -630,16 +635,16 @@ impl<'a> FastJson<'a> {
                             return None;
                         }
                         let (name, span) = self.string()?;
-                        if map.contains_key(name) {
-                            return None;
-                        }
                         self.skip_space();
                         if !self.eat(b':') {
                             return None;
                         }
                         self.skip_space();
                         let value = self.value(Some((name, span)), depth + 1)?;
-                        map.insert(name.to_owned(), value);
+                        // A duplicate key goes to the full parser, which reports it.
+                        if map.insert(name.to_owned(), value).is_some() {
+                            return None;
+                        }
                         self.skip_space();
                         if self.eat(b'}') {
                             break;

@@ -33,7 +33,7 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode, CliError> {
             loaded.findings.extend(limits);
         }
     });
-    for loaded in all_loaded {
+    for mut loaded in all_loaded {
         // Only the files findings point into are rendered.
         for (name, text) in loaded.sources.iter() {
             if loaded
@@ -44,8 +44,13 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode, CliError> {
                 sources.insert(name, text);
             }
         }
-        all.extend(loaded.findings);
+        all.append(&mut loaded.findings);
+        // The process ends with this command: the parsed documents are left to the OS
+        // rather than freed one allocation at a time, which at 1,000 profiles costs
+        // more than a fifth of the run, all of it after the parallel part.
+        std::mem::forget(loaded);
     }
+    std::mem::forget(loader);
     findings::dedup(&mut all);
     findings::print(&all, &sources, args.format);
     if args.format == FindingsFormat::Human {
