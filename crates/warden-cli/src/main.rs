@@ -7,6 +7,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// `println!` that never panics: a closed pipe (`warden … | head`) is the reader's
 /// choice, not an error, so write failures on stdout are ignored.
 macro_rules! outln {
