@@ -120,15 +120,22 @@ impl Glob {
             *run_any = 0;
             *run_star = false;
         };
-        for ch in pattern.to_lowercase().chars() {
-            match ch {
-                '*' => run_star = true,
-                '?' => run_any += 1,
-                c => {
-                    flush(&mut tokens, &mut run_any, &mut run_star);
-                    tokens.push(Token::Lit(c));
-                }
+        let mut push = |ch: char| match ch {
+            '*' => run_star = true,
+            '?' => run_any += 1,
+            c => {
+                flush(&mut tokens, &mut run_any, &mut run_star);
+                tokens.push(Token::Lit(c));
             }
+        };
+        // Lower-casing ASCII byte by byte is what `to_lowercase` does to it, without
+        // the copy.
+        if pattern.is_ascii() {
+            pattern
+                .bytes()
+                .for_each(|b| push(char::from(b.to_ascii_lowercase())));
+        } else {
+            pattern.to_lowercase().chars().for_each(push);
         }
         flush(&mut tokens, &mut run_any, &mut run_star);
         Self {

@@ -121,26 +121,35 @@ pub fn discover(path: &Path) -> std::io::Result<Vec<PathBuf>> {
         return Ok(vec![path.to_path_buf()]);
     }
     let mut out = Vec::new();
-    let mut dirs = vec![path.to_path_buf()];
-    while let Some(dir) = dirs.pop() {
-        for entry in std::fs::read_dir(&dir)? {
-            let entry = entry?;
-            let p = entry.path();
-            let ft = entry.file_type()?;
-            if ft.is_dir() {
-                dirs.push(p);
-            } else if ft.is_file() {
-                let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
-                let is_profile = (name.ends_with(".toml") && !name.ends_with(".tests.toml"))
-                    || name.ends_with(".json");
-                if is_profile {
-                    out.push(p);
-                }
+    walk(path, &mut out)?;
+    Ok(out)
+}
+
+/// Appends the profiles under `dir` in [`Path`] order. Each directory's entries are
+/// sorted by name and a subdirectory is walked in its place, which is the order
+/// sorting the whole list would give, without comparing paths component by
+/// component (most of the time `validate` spent on its main thread).
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    let mut entries = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let ft = entry.file_type()?;
+        entries.push((entry.file_name(), ft));
+    }
+    entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    for (name, ft) in entries {
+        if ft.is_dir() {
+            walk(&dir.join(&name), out)?;
+        } else if ft.is_file() {
+            let text = name.to_str().unwrap_or("");
+            let is_profile = (text.ends_with(".toml") && !text.ends_with(".tests.toml"))
+                || text.ends_with(".json");
+            if is_profile {
+                out.push(dir.join(&name));
             }
         }
     }
-    out.sort();
-    Ok(out)
+    Ok(())
 }
 
 #[cfg(test)]
@@ -158,6 +167,49 @@ mod tests {
         assert_eq!(
             FsLoader.read(&big).unwrap().len(),
             source::MAX_PROFILE_BYTES + 1
+        );
+    }
+
+    #[test]
+    fn discovery_lists_profiles_in_path_order() {
+        let dir = tempfile::tempdir().unwrap();
+        for f in [
+            "a-b.toml",
+            "a/z.json",
+            "a/b/y.toml",
+            "a.toml",
+            "b.json",
+            "a/x.tests.toml",
+            "a/notes.md",
+            "A.toml",
+        ] {
+            let p = dir.path().join(f);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, "").unwrap();
+        }
+        let found = discover(dir.path()).unwrap();
+        let mut sorted = found.clone();
+        sorted.sort();
+        assert_eq!(found, sorted);
+        let names: Vec<_> = found
+            .iter()
+            .map(|p| {
+                p.strip_prefix(dir.path())
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned()
+            })
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "A.toml",
+                "a/b/y.toml",
+                "a/z.json",
+                "a-b.toml",
+                "a.toml",
+                "b.json"
+            ]
         );
     }
 

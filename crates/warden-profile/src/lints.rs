@@ -30,14 +30,14 @@ pub fn layer(doc: &Document, p: &Profile) -> Vec<Finding> {
     if let Some(acc) = &p.accounts {
         for (list, patterns) in [("allow", &acc.allow), ("deny", &acc.deny)] {
             for (i, pattern) in patterns.iter().flatten().enumerate() {
-                let ptr = format!("/accounts/{list}/{i}");
+                let ptr = || format!("/accounts/{list}/{i}");
                 match Glob::new(pattern) {
                     Err(e) => out.push(
-                        finding(Code::InvalidGlob, format!("invalid account pattern `{pattern}`: {e}"), doc, &ptr)
+                        finding(Code::InvalidGlob, format!("invalid account pattern `{pattern}`: {e}"), doc, &ptr())
                             .help("patterns are globs: `*` matches any run of characters, `?` exactly one"),
                     ),
                     Ok(g) if list == "allow" && g.is_match_all() => out.push(
-                        finding(Code::AllowAllAccounts, format!("`{pattern}` allows every Snowflake account"), doc, &ptr)
+                        finding(Code::AllowAllAccounts, format!("`{pattern}` allows every Snowflake account"), doc, &ptr())
                             .help("list your organization's accounts, e.g. `myorg-*`"),
                     ),
                     Ok(_) => {}
@@ -49,7 +49,7 @@ pub fn layer(doc: &Document, p: &Profile) -> Vec<Finding> {
     if let Some(auth) = &p.authenticators {
         for (list, methods) in [("allowed", &auth.allowed), ("forbidden", &auth.forbidden)] {
             for (i, m) in methods.iter().flatten().enumerate() {
-                check_method(doc, m, &format!("/authenticators/{list}/{i}"), &mut out);
+                check_method(doc, m, || format!("/authenticators/{list}/{i}"), &mut out);
             }
         }
         for (account, methods) in auth.per_account.iter().flatten() {
@@ -65,7 +65,7 @@ pub fn layer(doc: &Document, p: &Profile) -> Vec<Finding> {
                 );
             }
             for (i, m) in methods.iter().enumerate() {
-                check_method(doc, m, &format!("{base}/{i}"), &mut out);
+                check_method(doc, m, || format!("{base}/{i}"), &mut out);
             }
         }
     }
@@ -86,7 +86,12 @@ pub fn layer(doc: &Document, p: &Profile) -> Vec<Finding> {
             .as_ref()
             .and_then(|t| t.authenticator.as_ref())
         {
-            check_method(doc, m, "/connection/template/authenticator", &mut out);
+            check_method(
+                doc,
+                m,
+                || "/connection/template/authenticator".into(),
+                &mut out,
+            );
         }
     }
 
@@ -276,14 +281,20 @@ pub fn layer(doc: &Document, p: &Profile) -> Vec<Finding> {
     out
 }
 
-fn check_method(doc: &Document, method: &str, pointer: &str, out: &mut Vec<Finding>) {
+/// `pointer` is called only for a finding: most methods are valid.
+fn check_method(
+    doc: &Document,
+    method: &str,
+    pointer: impl FnOnce() -> String,
+    out: &mut Vec<Finding>,
+) {
     if !Authenticator::is_valid_method_name(method) {
         let known: Vec<String> = Authenticator::known_names().map(str::to_owned).collect();
         let mut f = finding(
             Code::UnknownAuthenticator,
             format!("`{method}` is not an authentication method Snowflake knows"),
             doc,
-            pointer,
+            &pointer(),
         );
         f.help = Some(
             match crate::schema::suggest(&method.to_uppercase(), &known) {

@@ -212,7 +212,7 @@ impl Document {
 
 /// Escape one JSON pointer reference token (RFC 6901).
 pub fn escape_pointer(token: &str) -> Cow<'_, str> {
-    if token.contains(['~', '/']) {
+    if token.bytes().any(|b| b == b'~' || b == b'/') {
         Cow::Owned(token.replace('~', "~0").replace('/', "~1"))
     } else {
         Cow::Borrowed(token)

@@ -1,7 +1,6 @@
 //! Hostile profiles: each gives a clear finding, never a panic, and nothing is
 //! written anywhere.
 
-
 use warden_profile::{FsLoader, load};
 
 fn codes_for(name: &str, bytes: &[u8]) -> Vec<(String, String)> {
