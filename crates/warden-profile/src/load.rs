@@ -1,11 +1,12 @@
 //! Loading profiles at scale.
 //!
 //! What one file is on its own (its parse, schema check and layer lints) depends on
-//! its bytes alone, so a [`ProfileLoader`] works it out once per file, keyed by the
-//! file's canonical path (a base) or its path as given (a profile asked for), and
-//! every profile that `extends` the file composes over the same layer: a fleet of a
-//! thousand team profiles over one org baseline parses the baseline once. [`ProfileLoader::load_all`] loads many profiles on every core
-//! and returns them in the order asked.
+//! its bytes alone, so a [`ProfileLoader`] works it out once for every file that is
+//! extended, keyed by the file's canonical path, and every profile that `extends` it
+//! composes over the same layer: a fleet of a thousand team profiles over one org
+//! baseline parses the baseline once. The profiles asked for are not kept.
+//! [`ProfileLoader::load_all`] loads many profiles on every core and returns them in
+//! the order asked.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -30,7 +31,7 @@ use crate::{Loaded, MAX_EXTENDS_DEPTH, SourceLoader, exceptions, lints, schema};
 /// does not notice a file changing afterwards.
 pub struct ProfileLoader<'a, L: SourceLoader + ?Sized> {
     source: &'a L,
-    /// Canonical path → that file's layer, or why it could not be read.
+    /// Canonical path of an extended file → its layer, or why it could not be read.
     layers: Mutex<HashMap<PathBuf, LayerCell>>,
     /// The day (`YYYY-MM-DD`) against which lint exceptions' expiry is judged.
     today: String,
@@ -197,10 +198,21 @@ impl<'a, L: SourceLoader + ?Sized> ProfileLoader<'a, L> {
 
     /// The layer of the file at `path`, read and checked on first use only. Two
     /// threads asking for the same new file wait for one reading.
-    fn layer(&self, path: &Path, key: &Path, read: Option<std::io::Result<Vec<u8>>>) -> LayerCell {
+    /// A layer not kept (`keep` false) is still taken from the cache if it is there.
+    fn layer(
+        &self,
+        path: &Path,
+        key: &Path,
+        read: Option<std::io::Result<Vec<u8>>>,
+        keep: bool,
+    ) -> LayerCell {
         let cell = {
             let mut layers = self.layers.lock().unwrap_or_else(PoisonError::into_inner);
-            Arc::clone(layers.entry(key.to_path_buf()).or_default())
+            if keep {
+                Arc::clone(layers.entry(key.to_path_buf()).or_default())
+            } else {
+                layers.get(key).cloned().unwrap_or_default()
+            }
         };
         cell.get_or_init(|| match read.unwrap_or_else(|| self.source.read(path)) {
             Ok(bytes) => Ok(Layer::new(display(path), &bytes)),
@@ -223,15 +235,17 @@ impl<'a, L: SourceLoader + ?Sized> ProfileLoader<'a, L> {
         from: Option<(&Document, &str)>,
     ) -> Option<ResolvedProfile> {
         let name = display(path);
-        // The profile asked for is keyed by its path as given and resolved only if it
-        // extends another (for the cycle check): resolving every link of every path
-        // costs a system call per component, and a file named two ways is only read
-        // twice.
+        // Only bases are kept: they are what other profiles share. The profile asked
+        // for is dropped once loaded (a thousand parsed documents held to the end
+        // cost more in fresh memory than their parsing), found by its path as given,
+        // and resolved only if it extends another, for the cycle check: resolving
+        // every link of every path costs a system call per component. A file both
+        // asked for and extended is parsed at most twice.
         let key = match canonical {
             Some(c) => Cow::Borrowed(c),
             None => Cow::Owned(crate::lexical(path)),
         };
-        let cell = self.layer(path, &key, read);
+        let cell = self.layer(path, &key, read, canonical.is_some());
         let layer = match cell.get().expect("initialised by `layer`") {
             Ok(layer) if layer.name == name => Cow::Borrowed(layer),
             Ok(layer) => Cow::Owned(layer.renamed(&name)),

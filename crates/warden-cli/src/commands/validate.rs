@@ -28,8 +28,9 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode, CliError> {
     // Size limits are measured on the compiled values, so `compile` never fails on one.
     let loader = ProfileLoader::new(&FsLoader);
     let all_loaded = loader.load_all_then(&files, |loaded| {
-        if let Some(p) = &loaded.profile {
-            let limits = warden_compile::limits::findings(p);
+        // Measured and dropped here, on the worker: only the findings are kept.
+        if let Some(p) = loaded.profile.take() {
+            let limits = warden_compile::limits::findings(&p);
             loaded.findings.extend(limits);
         }
     });
