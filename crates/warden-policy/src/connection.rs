@@ -313,7 +313,11 @@ impl<'p> PolicyEvaluator<'p> {
         if account.status == AccountStatus::Allowed
             && let Some(value) = set(&params.account)
         {
-            let v = self.account_permission(value);
+            // The account is parsed once, for the patterns and the permissions alike.
+            let v = match &normalized {
+                Some(acct) => self.permissions.evaluate_account(value, acct),
+                None => self.account_permission(value),
+            };
             if v.decision == Decision::Deny {
                 account.status = AccountStatus::Denied;
                 account.rule = v.rule;

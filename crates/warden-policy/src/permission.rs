@@ -10,6 +10,7 @@
 //! tools (`read`, `write`, `edit`, `grep`, `glob`, `bash`, SQL) form one category, so listing
 //! `read` and `bash(git:*)` does restrict `write`.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::str::FromStr;
 
@@ -202,7 +203,7 @@ impl PermissionPattern {
 
     /// [`PermissionPattern::matches`], with the argument of an `account(…)` invocation
     /// normalised once by the caller rather than once per pattern.
-    fn matches_with(&self, inv: &Invocation, account: &AccountArgument) -> bool {
+    fn matches_with(&self, inv: &Invocation, account: &AccountArgument<'_>) -> bool {
         if !self.name.matches(&inv.tool) {
             return false;
         }
@@ -220,19 +221,19 @@ impl PermissionPattern {
         match filter {
             Filter::FirstToken(g) => arg.split_whitespace().next().is_some_and(|t| g.matches(t)),
             Filter::Text(g) => g.matches(arg),
-            Filter::Account(p) => account.0.as_ref().is_some_and(|a| p.matches(a)),
+            Filter::Account(p) => account.0.as_deref().is_some_and(|a| p.matches(a)),
         }
     }
 }
 
 /// The argument of an `account(…)` invocation, normalised; `None` for other kinds and for
 /// arguments that are not account identifiers.
-struct AccountArgument(Option<NormalizedAccount>);
+struct AccountArgument<'a>(Option<Cow<'a, NormalizedAccount>>);
 
-impl AccountArgument {
+impl AccountArgument<'_> {
     fn new(inv: &Invocation) -> Self {
         let parsed = match (inv.category(), inv.argument.as_deref()) {
-            (Category::Account, Some(arg)) => NormalizedAccount::parse(arg).ok(),
+            (Category::Account, Some(arg)) => NormalizedAccount::parse(arg).ok().map(Cow::Owned),
             _ => None,
         };
         Self(parsed)
@@ -461,6 +462,21 @@ pub struct CompiledPermissions {
 impl CompiledPermissions {
     /// Decides an invocation; see [`PermissionPolicy::evaluate`] for the order.
     pub fn evaluate(&self, inv: &Invocation) -> PermissionVerdict {
+        self.evaluate_with(inv, &AccountArgument::new(inv))
+    }
+
+    /// [`CompiledPermissions::evaluate`] of `account(<raw>)`, with `raw` already
+    /// normalised by the caller into `account`.
+    pub(crate) fn evaluate_account(
+        &self,
+        raw: &str,
+        account: &NormalizedAccount,
+    ) -> PermissionVerdict {
+        let inv = Invocation::new("account", Some(raw));
+        self.evaluate_with(&inv, &AccountArgument(Some(Cow::Borrowed(account))))
+    }
+
+    fn evaluate_with(&self, inv: &Invocation, account: &AccountArgument<'_>) -> PermissionVerdict {
         let verdict = |decision, rule| PermissionVerdict {
             invocation: inv.to_string(),
             decision,
@@ -479,8 +495,7 @@ impl CompiledPermissions {
                 .with_pattern(p.pattern.as_str()),
             );
         }
-        let account = AccountArgument::new(inv);
-        if let Some(p) = self.deny.iter().find(|p| p.matches_with(inv, &account)) {
+        if let Some(p) = self.deny.iter().find(|p| p.matches_with(inv, account)) {
             return verdict(
                 Decision::Deny,
                 Rule::new(
@@ -494,7 +509,7 @@ impl CompiledPermissions {
             let category = inv.category();
             let mut scoped = list.iter().filter(|p| p.category() == category).peekable();
             if scoped.peek().is_some() {
-                return match scoped.find(|p| p.matches_with(inv, &account)) {
+                return match scoped.find(|p| p.matches_with(inv, account)) {
                     Some(p) => verdict(
                         Decision::Allow,
                         Rule::new(
