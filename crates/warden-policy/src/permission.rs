@@ -10,7 +10,6 @@
 //! tools (`read`, `write`, `edit`, `grep`, `glob`, `bash`, SQL) form one category, so listing
 //! `read` and `bash(git:*)` does restrict `write`.
 
-use std::borrow::Cow;
 use std::fmt;
 use std::str::FromStr;
 
@@ -198,12 +197,12 @@ impl PermissionPattern {
 
     /// True if the invocation falls under this pattern.
     pub fn matches(&self, inv: &Invocation) -> bool {
-        self.matches_with(inv, &AccountArgument::new(inv))
+        self.matches_with(inv, account_argument(inv).as_ref())
     }
 
     /// [`PermissionPattern::matches`], with the argument of an `account(…)` invocation
     /// normalised once by the caller rather than once per pattern.
-    fn matches_with(&self, inv: &Invocation, account: &AccountArgument<'_>) -> bool {
+    fn matches_with(&self, inv: &Invocation, account: Option<&NormalizedAccount>) -> bool {
         if !self.name.matches(&inv.tool) {
             return false;
         }
@@ -221,22 +220,17 @@ impl PermissionPattern {
         match filter {
             Filter::FirstToken(g) => arg.split_whitespace().next().is_some_and(|t| g.matches(t)),
             Filter::Text(g) => g.matches(arg),
-            Filter::Account(p) => account.0.as_deref().is_some_and(|a| p.matches(a)),
+            Filter::Account(p) => account.is_some_and(|a| p.matches(a)),
         }
     }
 }
 
 /// The argument of an `account(…)` invocation, normalised; `None` for other kinds and for
 /// arguments that are not account identifiers.
-struct AccountArgument<'a>(Option<Cow<'a, NormalizedAccount>>);
-
-impl AccountArgument<'_> {
-    fn new(inv: &Invocation) -> Self {
-        let parsed = match (inv.category(), inv.argument.as_deref()) {
-            (Category::Account, Some(arg)) => NormalizedAccount::parse(arg).ok().map(Cow::Owned),
-            _ => None,
-        };
-        Self(parsed)
+fn account_argument(inv: &Invocation) -> Option<NormalizedAccount> {
+    match (inv.category(), inv.argument.as_deref()) {
+        (Category::Account, Some(arg)) => NormalizedAccount::parse(arg).ok(),
+        _ => None,
     }
 }
 
@@ -462,7 +456,7 @@ pub struct CompiledPermissions {
 impl CompiledPermissions {
     /// Decides an invocation; see [`PermissionPolicy::evaluate`] for the order.
     pub fn evaluate(&self, inv: &Invocation) -> PermissionVerdict {
-        self.evaluate_with(inv, &AccountArgument::new(inv))
+        self.evaluate_with(inv, account_argument(inv).as_ref())
     }
 
     /// [`CompiledPermissions::evaluate`] of `account(<raw>)`, with `raw` already
@@ -473,10 +467,14 @@ impl CompiledPermissions {
         account: &NormalizedAccount,
     ) -> PermissionVerdict {
         let inv = Invocation::new("account", Some(raw));
-        self.evaluate_with(&inv, &AccountArgument(Some(Cow::Borrowed(account))))
+        self.evaluate_with(&inv, Some(account))
     }
 
-    fn evaluate_with(&self, inv: &Invocation, account: &AccountArgument<'_>) -> PermissionVerdict {
+    fn evaluate_with(
+        &self,
+        inv: &Invocation,
+        account: Option<&NormalizedAccount>,
+    ) -> PermissionVerdict {
         let verdict = |decision, rule| PermissionVerdict {
             invocation: inv.to_string(),
             decision,
