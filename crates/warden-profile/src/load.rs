@@ -396,10 +396,22 @@ impl<L: SourceLoader + Sync + ?Sized> ProfileLoader<'_, L> {
     where
         F: Fn(&mut Loaded) + Sync,
     {
-        let load = |path: &PathBuf, read: Option<std::io::Result<Vec<u8>>>| {
-            let mut loaded = self.load_read(path, read);
+        self.load_all_map(paths, |mut loaded| {
             then(&mut loaded);
             loaded
+        })
+    }
+
+    /// [`ProfileLoader::load_all`], turning each result into what the command keeps
+    /// of it on the thread that loaded it: what is not kept (the composed profile, the
+    /// texts no finding points into) is freed there as the run goes, not held to the end.
+    pub fn load_all_map<R, F>(&self, paths: &[PathBuf], map: F) -> Vec<R>
+    where
+        R: Send,
+        F: Fn(Loaded) -> R + Sync,
+    {
+        let load = |path: &PathBuf, read: Option<std::io::Result<Vec<u8>>>| {
+            map(self.load_read(path, read))
         };
         let workers = std::thread::available_parallelism()
             .map_or(1, NonZeroUsize::get)
@@ -408,50 +420,48 @@ impl<L: SourceLoader + Sync + ?Sized> ProfileLoader<'_, L> {
             return paths.iter().map(|path| load(path, None)).collect();
         }
         // Workers take the next path as they finish one, so a slow file does not hold
-        // up a whole share.
+        // up a whole share. The calling thread, already running, builds the schema
+        // validator while the threads it spawns read files ahead into `ahead`, where
+        // whichever worker takes that path finds them: a worker that kept what it read
+        // ahead would then load it alone.
         let next = AtomicUsize::new(0);
-        let mut slots: Vec<Option<Loaded>> =
-            std::iter::repeat_with(|| None).take(paths.len()).collect();
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = (0..workers)
-                .map(|worker| {
-                    let (load, next) = (&load, &next);
-                    scope.spawn(move || {
-                        // One worker builds the schema validator; until it is built,
-                        // the others read files ahead instead of waiting for it.
-                        if worker == 0 {
-                            schema::prepare();
-                        }
-                        let mut ahead = Vec::new();
-                        let mut done = Vec::new();
-                        loop {
-                            let i = next.fetch_add(1, Ordering::Relaxed);
-                            let Some(path) = paths.get(i) else { break };
-                            if !schema::is_prepared() {
-                                ahead.push((i, self.source.read(path)));
-                                continue;
-                            }
-                            for (j, read) in ahead.drain(..) {
-                                done.push((j, load(&paths[j], Some(read))));
-                            }
-                            done.push((i, load(path, None)));
-                        }
-                        for (j, read) in ahead {
-                            done.push((j, load(&paths[j], Some(read))));
-                        }
-                        done
-                    })
-                })
+        let next_ahead = AtomicUsize::new(0);
+        let ahead: Vec<Mutex<Option<std::io::Result<Vec<u8>>>>> =
+            std::iter::repeat_with(|| Mutex::new(None))
+                .take(paths.len())
                 .collect();
-            for handle in handles {
-                match handle.join() {
-                    Ok(done) => {
-                        for (i, loaded) in done {
-                            slots[i] = Some(loaded);
-                        }
-                    }
-                    Err(panic) => std::panic::resume_unwind(panic),
-                }
+        let work = || {
+            while !schema::is_prepared() {
+                // No path is loaded before the validator is built, so each one read
+                // here is still waiting for its worker.
+                let j = next_ahead.fetch_add(1, Ordering::Relaxed);
+                let Some(path) = paths.get(j) else { break };
+                let read = self.source.read(path);
+                *ahead[j].lock().unwrap_or_else(PoisonError::into_inner) = Some(read);
+            }
+            let mut done = Vec::new();
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(path) = paths.get(i) else { break };
+                let read = ahead[i]
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .take();
+                done.push((i, load(path, read)));
+            }
+            done
+        };
+        let mut slots: Vec<Option<R>> = std::iter::repeat_with(|| None).take(paths.len()).collect();
+        std::thread::scope(|scope| {
+            let helpers: Vec<_> = (1..workers).map(|_| scope.spawn(work)).collect();
+            schema::prepare();
+            let mine = work();
+            let theirs = helpers.into_iter().map(|h| match h.join() {
+                Ok(done) => done,
+                Err(panic) => std::panic::resume_unwind(panic),
+            });
+            for (i, loaded) in std::iter::once(mine).chain(theirs).flatten() {
+                slots[i] = Some(loaded);
             }
         });
         slots
