@@ -21,21 +21,20 @@ pub(crate) struct Args {
 }
 
 pub(crate) fn run(args: &Args) -> Result<ExitCode, CliError> {
+    // The schema validator takes milliseconds to build and does not depend on the
+    // files: build it while they are found. Loading waits for it if it is not done.
+    std::thread::spawn(warden_profile::schema::prepare);
     let files = super::profile_files(&args.paths)?;
-    let mut all = Vec::new();
-    let mut sources = Sources::default();
     // Every core, each base read once; results come back in the order of `files`.
     // Size limits are measured on the compiled values, so `compile` never fails on one.
     let loader = ProfileLoader::new(&FsLoader);
-    let all_loaded = loader.load_all_then(&files, |loaded| {
-        // Measured and dropped here, on the worker: only the findings are kept.
+    let results = loader.load_all_map(&files, |mut loaded| {
+        // Measured and dropped here, on the worker: only the findings are kept, with
+        // the texts of the files they point into (the only ones rendered).
         if let Some(p) = loaded.profile.take() {
-            let limits = warden_compile::limits::findings(&p);
-            loaded.findings.extend(limits);
+            loaded.findings.extend(warden_compile::limits::findings(&p));
         }
-    });
-    for loaded in all_loaded {
-        // Only the files findings point into are rendered.
+        let mut sources = Sources::default();
         for (name, text) in loaded.sources.iter() {
             if loaded
                 .findings
@@ -45,7 +44,15 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode, CliError> {
                 sources.insert(name, text);
             }
         }
-        all.extend(loaded.findings);
+        (loaded.findings, sources)
+    });
+    let mut all = Vec::new();
+    let mut sources = Sources::default();
+    for (findings, kept) in results {
+        for (name, text) in kept.iter() {
+            sources.insert(name, text);
+        }
+        all.extend(findings);
     }
     findings::dedup(&mut all);
     findings::print(&all, &sources, args.format);
