@@ -53,6 +53,14 @@ pub fn findings(profile: &ResolvedProfile) -> Vec<Finding> {
         );
         return out;
     }
+    // Every other value is a part of the file written more compactly (a string
+    // without its quotes and escapes, a list or map as compact JSON), and a UTF-16 unit
+    // never stands for fewer than one UTF-8 byte, so none can be longer as REG_SZ than
+    // the whole file would be. Below the limit, only the base64 value needs measuring.
+    let embedded_sz = (embedded_len + 1) * 2;
+    if reg_sz_bytes_at_most(file_len) <= MAX_REG_SZ_BYTES && embedded_sz <= MAX_REG_SZ_BYTES {
+        return out;
+    }
     let Ok(values) =
         MdmValues::without_embedded_file(&settings, profile.cortex.managed_settings_base64_enabled)
     else {
@@ -63,7 +71,7 @@ pub fn findings(profile: &ResolvedProfile) -> Vec<Finding> {
         .filter_map(|(key, value)| Some((key, reg_sz_bytes(&value.registry_text()?))))
         .collect();
     // Base64 is ASCII: one UTF-16 unit a character, and the NUL.
-    sizes.push((MdmKey::ManagedSettingsBase64, (embedded_len + 1) * 2));
+    sizes.push((MdmKey::ManagedSettingsBase64, embedded_sz));
     sizes.sort_by_key(|&(key, _)| key);
     for (key, size) in sizes {
         if size > MAX_REG_SZ_BYTES {
@@ -88,6 +96,12 @@ pub fn findings(profile: &ResolvedProfile) -> Vec<Finding> {
         }
     }
     out
+}
+
+/// The most bytes a REG_SZ value can take whose text is at most `utf8_len` bytes of
+/// UTF-8: one UTF-16 unit a byte at most, and the NUL.
+fn reg_sz_bytes_at_most(utf8_len: usize) -> usize {
+    (utf8_len + 1) * 2
 }
 
 fn pointer_of(key: MdmKey) -> &'static str {

@@ -543,3 +543,51 @@ fn an_embed_over_the_reg_sz_limit_is_reported_with_sizes() {
         assert!(warden_compile::limits::findings(&load(&example)).is_empty());
     }
 }
+
+/// `limits::findings` skips measuring each registry value when the whole file would
+/// fit one: that rests on no value being longer as REG_SZ than the file it comes
+/// from, checked here on every example and on the fixture whose lists are huge.
+#[test]
+fn no_registry_value_is_longer_than_its_file() {
+    let huge = warden_testkit::repo_root()
+        .join("tests/fixtures/profiles/invalid/registry-value-too-large.toml");
+    // Long account lists and per-account methods: the values that are lists and maps.
+    let dir = tempfile::tempdir().unwrap();
+    let accounts: Vec<String> = (0..400).map(|i| format!("\"acme-team{i:04}*\"")).collect();
+    let per_account: String = (0..200)
+        .map(|i| format!("\"acme-team{i:04}\" = [\"EXTERNALBROWSER\", \"SNOWFLAKE_JWT\"]\n"))
+        .collect();
+    let lists = dir.path().join("lists.toml");
+    std::fs::write(
+        &lists,
+        format!(
+            "[profile]\nid = \"lists\"\nname = \"Lists\"\nserial = 1\n\n[accounts]\nallow = [{}]\n\n[authenticators]\nforbidden = [\"SNOWFLAKE\"]\n\n[authenticators.per_account]\n{per_account}\n[cortex.required]\nminimum_version = \"1.1.89\"\n",
+            accounts.join(", ")
+        ),
+    )
+    .unwrap();
+    let mut measured = 0;
+    for path in examples().into_iter().chain([huge, lists]) {
+        let p = load(&path);
+        let settings = warden_compile::ManagedSettings::from_profile(&p).unwrap();
+        let file_len = settings.file_len().unwrap();
+        let values = warden_compile::MdmValues::without_embedded_file(
+            &settings,
+            p.cortex.managed_settings_base64_enabled,
+        )
+        .unwrap();
+        for (key, value) in values.iter() {
+            if let Some(text) = value.registry_text() {
+                measured += 1;
+                let size = warden_compile::windows::reg_sz_bytes(&text);
+                assert!(
+                    size <= (file_len + 1) * 2,
+                    "{}: {} is {size} bytes, the file {file_len}",
+                    path.display(),
+                    key.as_str()
+                );
+            }
+        }
+    }
+    assert!(measured > 10, "{measured} values measured");
+}
