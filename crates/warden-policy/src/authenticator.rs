@@ -73,13 +73,15 @@ impl Authenticator {
         if trimmed.is_empty() {
             return Self::Snowflake;
         }
-        let upper = trimmed.to_ascii_uppercase();
-        if upper.starts_with("HTTPS://") {
+        if trimmed
+            .get(..8)
+            .is_some_and(|scheme| scheme.eq_ignore_ascii_case("https://"))
+        {
             return Self::NativeOkta(trimmed.to_owned());
         }
         KNOWN
             .iter()
-            .find(|(n, _)| *n == upper)
+            .find(|(n, _)| n.eq_ignore_ascii_case(trimmed))
             .map(|(_, a)| a.clone())
             .unwrap_or_else(|| Self::Unknown(value.to_owned()))
     }

@@ -75,28 +75,36 @@ pub enum Containment {
 impl Glob {
     /// Compiles `pattern`, rejecting anything ambiguous with a precise reason.
     pub fn new(pattern: &str) -> Result<Self, GlobError> {
-        if pattern.trim().is_empty() {
+        let trimmed = pattern.trim();
+        if trimmed.is_empty() {
             return Err(GlobError::Empty);
         }
-        if pattern.trim() != pattern {
+        if trimmed.len() != pattern.len() {
             return Err(GlobError::SurroundingWhitespace);
         }
+        // Columns of the `(`s still open: only the innermost is ever reported.
         let mut open: Vec<usize> = Vec::new();
-        for (i, ch) in pattern.chars().enumerate() {
-            let column = i + 1;
-            match ch {
-                c if c.is_control() => {
-                    return Err(GlobError::ControlCharacter {
-                        column,
-                        code: u32::from(c),
-                    });
-                }
-                '[' | ']' | '{' | '}' | '\\' => return Err(GlobError::Unsupported { column, ch }),
-                '(' => open.push(column),
-                ')' if open.pop().is_none() => {
-                    return Err(GlobError::UnbalancedParenthesis { column, ch });
-                }
-                _ => {}
+        let mut check = |column: usize, ch: char| match ch {
+            c if c.is_control() => Err(GlobError::ControlCharacter {
+                column,
+                code: u32::from(c),
+            }),
+            '[' | ']' | '{' | '}' | '\\' => Err(GlobError::Unsupported { column, ch }),
+            '(' => {
+                open.push(column);
+                Ok(())
+            }
+            ')' if open.pop().is_none() => Err(GlobError::UnbalancedParenthesis { column, ch }),
+            _ => Ok(()),
+        };
+        // In ASCII, nearly every pattern, a byte is a character and a column.
+        if pattern.is_ascii() {
+            for (i, b) in pattern.bytes().enumerate() {
+                check(i + 1, char::from(b))?;
+            }
+        } else {
+            for (i, ch) in pattern.chars().enumerate() {
+                check(i + 1, ch)?;
             }
         }
         if let Some(column) = open.pop() {
