@@ -247,6 +247,13 @@ impl Policy {
     pub fn evaluator(&self) -> PolicyEvaluator<'_> {
         PolicyEvaluator::new(self)
     }
+
+    /// The account part of [`Policy::evaluate_connection`] alone: exactly its
+    /// `account` verdict, parsing only the patterns that decide an account (the
+    /// account lists and the permissions), for a single connection.
+    pub fn evaluate_account(&self, params: &ConnectionParams) -> AccountVerdict {
+        PolicyEvaluator::accounts_only(self).judge_account(params).0
+    }
 }
 
 /// The account allow and deny patterns, compiled.
@@ -274,6 +281,18 @@ pub struct PolicyEvaluator<'p> {
 }
 
 impl<'p> PolicyEvaluator<'p> {
+    /// An evaluator for [`Policy::evaluate_account`]: the methods and roles are not
+    /// parsed, so it must never judge them.
+    fn accounts_only(policy: &'p Policy) -> Self {
+        Self {
+            policy,
+            accounts: compile_accounts(&policy.accounts),
+            permissions: policy.permissions.with_accounts(&policy.accounts).compile(),
+            per_account: Vec::new(),
+            forbidden_roles: Vec::new(),
+        }
+    }
+
     fn new(policy: &'p Policy) -> Self {
         Self {
             policy,
@@ -307,6 +326,33 @@ impl<'p> PolicyEvaluator<'p> {
     /// Evaluates one connection. Never fails: anything that cannot be judged is reported as
     /// such in the verdict.
     pub fn evaluate_connection(&self, params: &ConnectionParams) -> ConnectionVerdict {
+        let (account, host, normalized) = self.judge_account(params);
+        let authenticator = self.evaluate_authenticator(params, normalized.as_ref());
+        let role = self.evaluate_role(set(&params.role));
+        let secrets = secrets(params);
+        let compliant =
+            account.status == AccountStatus::Allowed && authenticator.allowed && role.compliant;
+        ConnectionVerdict {
+            name: params.name.clone(),
+            required: self.policy.required_connection.as_deref() == Some(params.name.as_str()),
+            account,
+            host,
+            authenticator,
+            role,
+            secrets,
+            compliant,
+        }
+    }
+
+    /// The account verdict: the account patterns and the host, then the permissions.
+    fn judge_account(
+        &self,
+        params: &ConnectionParams,
+    ) -> (
+        AccountVerdict,
+        Option<HostVerdict>,
+        Option<NormalizedAccount>,
+    ) {
         let (mut account, host, normalized) = self.evaluate_account(params);
         // Cortex Code's CLI also judges the account through `permissions` (`account(…)`
         // patterns, `onlyAllow`, `defaultMode`): the same lists the compiler writes.
@@ -323,21 +369,7 @@ impl<'p> PolicyEvaluator<'p> {
                 account.rule = v.rule;
             }
         }
-        let authenticator = self.evaluate_authenticator(params, normalized.as_ref());
-        let role = self.evaluate_role(set(&params.role));
-        let secrets = secrets(params);
-        let compliant =
-            account.status == AccountStatus::Allowed && authenticator.allowed && role.compliant;
-        ConnectionVerdict {
-            name: params.name.clone(),
-            required: self.policy.required_connection.as_deref() == Some(params.name.as_str()),
-            account,
-            host,
-            authenticator,
-            role,
-            secrets,
-            compliant,
-        }
+        (account, host, normalized)
     }
 
     fn evaluate_account(

@@ -96,3 +96,63 @@ proptest! {
         prop_assert_eq!(ga.intersects(&gb), gb.intersects(&ga));
     }
 }
+
+fn account_pattern() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just("*".to_owned()),
+        "acme-[a-z*?_]{1,6}",
+        "[a-z]{2,4}[0-9]{0,3}(\\.[a-z*-]{1,6})?",
+        "acme-(prod|dev)[a-z_-]{0,4}\\*?",
+    ]
+}
+
+fn permission_pattern() -> impl Strategy<Value = String> {
+    prop_oneof![
+        account_pattern().prop_map(|p| format!("account({p})")),
+        Just("bash(rm:*)".to_owned()),
+        Just("web_*".to_owned()),
+        Just("account(".to_owned()),
+    ]
+}
+
+proptest! {
+    /// `evaluate_account`, which parses only what decides an account, gives exactly the
+    /// account verdict of `evaluate_connection`.
+    #[test]
+    fn account_only_evaluation_agrees(
+        allow in proptest::collection::vec(proptest::collection::vec(account_pattern(), 0..3), 0..3),
+        deny in proptest::collection::vec(account_pattern(), 0..3),
+        perm_deny in proptest::collection::vec(permission_pattern(), 0..3),
+        only_allow in proptest::option::of(proptest::collection::vec(permission_pattern(), 0..3)),
+        deny_by_default in any::<bool>(),
+        account in proptest::option::of(prop_oneof![
+            identifier(),
+            Just("${SNOWFLAKE_ACCOUNT}".to_owned()),
+            Just("acme-prod".to_owned()),
+            Just("xy12345.us-east-1".to_owned()),
+        ]),
+        host in proptest::option::of(prop_oneof![
+            Just("acme-prod.snowflakecomputing.com".to_owned()),
+            Just("example.com".to_owned()),
+        ]),
+    ) {
+        let mut policy = warden_policy::Policy::default();
+        policy.accounts.allow = allow;
+        policy.accounts.deny = deny;
+        policy.permissions.deny = perm_deny;
+        policy.permissions.only_allow = only_allow;
+        if deny_by_default {
+            policy.permissions.default_mode = warden_policy::DefaultMode::Deny;
+        }
+        let params = warden_policy::ConnectionParams {
+            name: "c".into(),
+            account,
+            host,
+            ..Default::default()
+        };
+        prop_assert_eq!(
+            policy.evaluate_account(&params),
+            policy.evaluate_connection(&params).account
+        );
+    }
+}

@@ -457,11 +457,11 @@ pub fn effective(
                     role: r.connection.default_role.clone(),
                     ..Default::default()
                 };
-                let verdict = policy.evaluate_connection(&params);
-                if verdict.account.status != warden_policy::AccountStatus::Allowed {
+                let account_verdict = policy.evaluate_account(&params);
+                if account_verdict.status != warden_policy::AccountStatus::Allowed {
                     let ptr = if doc.spans.contains_key("/connection/template/account") { "/connection/template/account" } else { "/connection/required_name" };
                     out.push(
-                        finding(Code::RequiredAccountNotAllowed, format!("the required connection's account `{account}` is {}: {}", crate::cases::account_status_name(verdict.account.status), verdict.account.rule.explanation), doc, ptr)
+                        finding(Code::RequiredAccountNotAllowed, format!("the required connection's account `{account}` is {}: {}", crate::cases::account_status_name(account_verdict.status), account_verdict.rule.explanation), doc, ptr)
                             .help("use an `orgname-accountname` the allow list admits, or widen `[accounts] allow`"),
                     );
                 }
@@ -526,16 +526,21 @@ pub fn effective(
     }
 
     // Deny patterns that no allowed account can reach.
-    if !policy.accounts.allow.is_empty() {
+    if !policy.accounts.allow.is_empty() && !policy.accounts.deny.is_empty() {
+        // Each allow pattern compiled once, not once per deny pattern.
+        let allow: Vec<Vec<Glob>> = policy
+            .accounts
+            .allow
+            .iter()
+            .map(|layer| layer.iter().filter_map(|a| Glob::new(a).ok()).collect())
+            .collect();
         for pattern in &policy.accounts.deny {
             let Ok(deny) = Glob::new(pattern) else {
                 continue;
             };
-            let reachable = policy.accounts.allow.iter().all(|layer| {
-                layer
-                    .iter()
-                    .any(|a| Glob::new(a).is_ok_and(|a| a.intersects(&deny)))
-            });
+            let reachable = allow
+                .iter()
+                .all(|layer| layer.iter().any(|a| a.intersects(&deny)));
             if !reachable {
                 // Reported where the pattern is written, not again in every child.
                 let Some(ptr) = own_pointer(doc, "/accounts/deny", pattern) else {
