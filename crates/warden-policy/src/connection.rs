@@ -256,6 +256,14 @@ impl Policy {
     }
 }
 
+/// An account verdict, with the host's and the account as normalised (when it parses),
+/// which the rest of a connection's evaluation reuses.
+type AccountJudgement = (
+    AccountVerdict,
+    Option<HostVerdict>,
+    Option<NormalizedAccount>,
+);
+
 /// The account allow and deny patterns, compiled.
 #[derive(Debug, Clone)]
 struct AccountPatterns {
@@ -295,9 +303,6 @@ impl<'p> PolicyEvaluator<'p> {
 
     fn new(policy: &'p Policy) -> Self {
         Self {
-            policy,
-            accounts: compile_accounts(&policy.accounts),
-            permissions: policy.permissions.with_accounts(&policy.accounts).compile(),
             per_account: policy
                 .authenticators
                 .per_account
@@ -313,6 +318,7 @@ impl<'p> PolicyEvaluator<'p> {
                 .iter()
                 .map(|p| (p.as_str(), Glob::new(p).ok()))
                 .collect(),
+            ..Self::accounts_only(policy)
         }
     }
 
@@ -345,15 +351,8 @@ impl<'p> PolicyEvaluator<'p> {
     }
 
     /// The account verdict: the account patterns and the host, then the permissions.
-    fn judge_account(
-        &self,
-        params: &ConnectionParams,
-    ) -> (
-        AccountVerdict,
-        Option<HostVerdict>,
-        Option<NormalizedAccount>,
-    ) {
-        let (mut account, host, normalized) = self.evaluate_account(params);
+    fn judge_account(&self, params: &ConnectionParams) -> AccountJudgement {
+        let (mut account, host, normalized) = self.account_by_patterns(params);
         // Cortex Code's CLI also judges the account through `permissions` (`account(…)`
         // patterns, `onlyAllow`, `defaultMode`): the same lists the compiler writes.
         if account.status == AccountStatus::Allowed
@@ -372,14 +371,8 @@ impl<'p> PolicyEvaluator<'p> {
         (account, host, normalized)
     }
 
-    fn evaluate_account(
-        &self,
-        params: &ConnectionParams,
-    ) -> (
-        AccountVerdict,
-        Option<HostVerdict>,
-        Option<NormalizedAccount>,
-    ) {
+    /// The account verdict of the account patterns and the host alone.
+    fn account_by_patterns(&self, params: &ConnectionParams) -> AccountJudgement {
         let raw = params.account.clone();
         let verdict = |status, rule, n: Option<&NormalizedAccount>| AccountVerdict {
             raw: raw.clone(),
