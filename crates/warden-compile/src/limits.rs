@@ -17,7 +17,7 @@ use warden_profile::{Code, ResolvedProfile};
 use crate::MdmKey;
 use crate::managed_settings::ManagedSettings;
 use crate::mdm::{MAX_BASE64_BYTES, MdmValues, embedded_file_len};
-use crate::windows::{MAX_REG_SZ_BYTES, reg_sz_bytes};
+use crate::windows::{MAX_REG_SZ_BYTES, reg_sz_bytes, reg_sz_bytes_of_units};
 
 /// Every size limit the profile's compiled values break, with the measured sizes.
 pub fn findings(profile: &ResolvedProfile) -> Vec<Finding> {
@@ -53,12 +53,13 @@ pub fn findings(profile: &ResolvedProfile) -> Vec<Finding> {
         );
         return out;
     }
+    // Base64 is ASCII: one UTF-16 unit a character.
+    let embedded_sz = reg_sz_bytes_of_units(embedded_len);
     // Every other value is a part of the file written more compactly (a string
-    // without its quotes and escapes, a list or map as compact JSON), and a UTF-16 unit
-    // never stands for fewer than one UTF-8 byte, so none can be longer as REG_SZ than
-    // the whole file would be. Below the limit, only the base64 value needs measuring.
-    let embedded_sz = (embedded_len + 1) * 2;
-    if reg_sz_bytes_at_most(file_len) <= MAX_REG_SZ_BYTES && embedded_sz <= MAX_REG_SZ_BYTES {
+    // without its quotes and escapes, a list or map as compact JSON), and UTF-16 never
+    // takes more units than UTF-8 takes bytes, so none can be longer as REG_SZ than the
+    // whole file would be. Below the limit, only the base64 value needs measuring.
+    if reg_sz_bytes_of_units(file_len) <= MAX_REG_SZ_BYTES && embedded_sz <= MAX_REG_SZ_BYTES {
         return out;
     }
     let Ok(values) =
@@ -70,7 +71,6 @@ pub fn findings(profile: &ResolvedProfile) -> Vec<Finding> {
         .iter()
         .filter_map(|(key, value)| Some((key, reg_sz_bytes(&value.registry_text()?))))
         .collect();
-    // Base64 is ASCII: one UTF-16 unit a character, and the NUL.
     sizes.push((MdmKey::ManagedSettingsBase64, embedded_sz));
     sizes.sort_by_key(|&(key, _)| key);
     for (key, size) in sizes {
@@ -96,12 +96,6 @@ pub fn findings(profile: &ResolvedProfile) -> Vec<Finding> {
         }
     }
     out
-}
-
-/// The most bytes a REG_SZ value can take whose text is at most `utf8_len` bytes of
-/// UTF-8: one UTF-16 unit a byte at most, and the NUL.
-fn reg_sz_bytes_at_most(utf8_len: usize) -> usize {
-    (utf8_len + 1) * 2
 }
 
 fn pointer_of(key: MdmKey) -> &'static str {

@@ -351,7 +351,12 @@ fn utf16_len(s: &str) -> usize {
 
 /// Data bytes of `s` as `REG_SZ`: UTF-16LE with the terminating NUL.
 pub fn reg_sz_bytes(s: &str) -> usize {
-    (utf16_len(s) + 1) * 2
+    reg_sz_bytes_of_units(utf16_len(s))
+}
+
+/// Data bytes of a `REG_SZ` value of `units` UTF-16 units, with the terminating NUL.
+pub fn reg_sz_bytes_of_units(units: usize) -> usize {
+    (units + 1) * 2
 }
 
 /// True when Intune's ADMX ingestion refuses a policy writing below `key`.
@@ -821,7 +826,7 @@ bundle, writes `managed-settings.json` and reports compliance.
             None => "no string values".to_owned(),
         },
         pol_limit = MAX_POL_DATA_BYTES,
-        bundle_bytes = (bundle_units + 1) * 2,
+        bundle_bytes = reg_sz_bytes_of_units(bundle_units),
         values_table = values_table(plan),
         pol_bundle_note = if plan.bundle_in_pol {
             "This `Registry.pol` carries it."

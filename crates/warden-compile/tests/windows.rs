@@ -581,7 +581,7 @@ fn no_registry_value_is_longer_than_its_file() {
                 measured += 1;
                 let size = warden_compile::windows::reg_sz_bytes(&text);
                 assert!(
-                    size <= (file_len + 1) * 2,
+                    size <= warden_compile::windows::reg_sz_bytes_of_units(file_len),
                     "{}: {} is {size} bytes, the file {file_len}",
                     path.display(),
                     key.as_str()

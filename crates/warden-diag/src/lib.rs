@@ -183,6 +183,21 @@ impl Sources {
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
         self.files.iter().map(|(k, v)| (k.as_str(), v.as_str()))
     }
+
+    /// Keeps only the files `keep` names. Emptied, it holds no memory at all (a map
+    /// emptied in place keeps a node), as `validate` keeps one per profile.
+    pub fn retain(&mut self, mut keep: impl FnMut(&str) -> bool) {
+        self.files.retain(|name, _| keep(name));
+        if self.files.is_empty() {
+            self.files = BTreeMap::new();
+        }
+    }
+
+    /// Moves every file of `other` in; a file both hold takes `other`'s text, as
+    /// [`Sources::insert`] would.
+    pub fn append(&mut self, mut other: Sources) {
+        self.files.append(&mut other.files);
+    }
 }
 
 /// Count of findings per severity, for summaries and exit codes.

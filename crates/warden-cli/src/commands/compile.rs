@@ -91,9 +91,7 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode, CliError> {
     for (file, loaded) in files.iter().zip(all_loaded) {
         let has_errors = loaded.has_errors();
         all_findings.extend(loaded.findings);
-        for (name, text) in loaded.sources.iter() {
-            sources.insert(name, text);
-        }
+        sources.append(loaded.sources);
         let profile = match loaded.profile {
             Some(p) if !has_errors => p,
             _ => {

@@ -53,9 +53,7 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode, CliError> {
         let loaded = warden_profile::load(file, &FsLoader);
         let Some(profile) = loaded.profile else {
             broken.extend(loaded.findings.into_iter().filter(|f| f.is_error()));
-            for (n, t) in loaded.sources.iter() {
-                sources.insert(n, t);
-            }
+            sources.append(loaded.sources);
             continue;
         };
         let mut all_cases = profile.tests.clone();

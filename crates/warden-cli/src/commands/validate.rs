@@ -34,24 +34,18 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode, CliError> {
         if let Some(p) = loaded.profile.take() {
             loaded.findings.extend(warden_compile::limits::findings(&p));
         }
-        let mut sources = Sources::default();
-        for (name, text) in loaded.sources.iter() {
-            if loaded
-                .findings
+        let findings = &loaded.findings;
+        loaded.sources.retain(|name| {
+            findings
                 .iter()
                 .any(|f| f.location.file.as_deref() == Some(name))
-            {
-                sources.insert(name, text);
-            }
-        }
-        (loaded.findings, sources)
+        });
+        (loaded.findings, loaded.sources)
     });
     let mut all = Vec::new();
     let mut sources = Sources::default();
     for (findings, kept) in results {
-        for (name, text) in kept.iter() {
-            sources.insert(name, text);
-        }
+        sources.append(kept);
         all.extend(findings);
     }
     findings::dedup(&mut all);
